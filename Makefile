@@ -1,0 +1,51 @@
+# Etalase: `make demo` runs the whole system; `make test` runs the suite against real Kafka and
+# PostgreSQL. Both install what they need on a fresh Debian machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN_ENV := .run/env
+PYTEST_ARGS ?=
+
+.PHONY: help install up down demo test lint bench schemas services
+
+help:
+	@echo "make demo    install, start Kafka, PostgreSQL, the services and Zipkin; play a scenario"
+	@echo "make test    install, start Kafka and PostgreSQL, run the whole test suite"
+	@echo "make lint    ruff, mypy --strict, schema staleness, deployment manifests"
+	@echo "make bench   benchmarks (BENCH_ARGS=--quick for a short run)"
+	@echo "make up / make down   start / stop the infrastructure and services"
+
+$(UV):
+	python3 -m pip install --quiet --user "uv==0.13.9" || python3 -m pip install --quiet --break-system-packages --user "uv==0.13.9"
+
+install: $(UV)
+	$(UV) sync --frozen
+
+up: install
+	bash deploy/up.sh
+
+down:
+	-bash deploy/services.sh stop
+	bash deploy/down.sh
+
+test: up
+	source $(RUN_ENV) && CI=$${CI:-true} $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy libs services bench
+	$(UV) run --frozen python -m etalase_events.schemas --check
+	bash deploy/validate.sh
+
+schemas: install
+	$(UV) run --frozen python -m etalase_events.schemas
+
+services: up
+	bash deploy/services.sh start
+
+demo: services
+	source $(RUN_ENV) && $(UV) run --frozen python -m demo
+
+bench: up
+	source $(RUN_ENV) && $(UV) run --frozen python -m bench $(BENCH_ARGS)

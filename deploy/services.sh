@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Start or stop the four services as background processes (logs and pids under .run/services).
+# Usage: deploy/services.sh start|stop|status
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN_DIR="${ETALASE_RUN:-$PWD/.run}/services"
+mkdir -p "$RUN_DIR"
+SERVICES=(registration:8001 catalog:8002 purchasing:8003 reporting:8004)
+UV="$(command -v uv || echo "$HOME/.local/bin/uv")"
+
+alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start() {
+  [[ -f .run/env ]] && source .run/env
+  for entry in "${SERVICES[@]}"; do
+    name="${entry%%:*}"; port="${entry##*:}"; pidfile="$RUN_DIR/$name.pid"
+    if alive "$pidfile"; then echo "$name already running (pid $(cat "$pidfile"))"; continue; fi
+    upper="$(echo "$name" | tr a-z A-Z)"
+    env "${upper}_HTTP_PORT=$port" "${upper}_HTTP_HOST=${ETALASE_HTTP_HOST:-127.0.0.1}" \
+      OTEL_SERVICE_NAME="etalase-$name" \
+      setsid "$UV" run --frozen --no-sync python -m "etalase_$name.main" \
+      >"$RUN_DIR/$name.log" 2>&1 < /dev/null &
+    echo $! >"$pidfile"
+    echo "started $name on :$port (pid $!, log $RUN_DIR/$name.log)"
+  done
+  for entry in "${SERVICES[@]}"; do
+    name="${entry%%:*}"; port="${entry##*:}"
+    for _ in $(seq 1 120); do
+      if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then break; fi
+      if ! alive "$RUN_DIR/$name.pid"; then
+        echo "$name exited; last log lines:" >&2; tail -30 "$RUN_DIR/$name.log" >&2; exit 1
+      fi
+      sleep 0.5
+    done
+    curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null || {
+      echo "$name not ready on :$port" >&2; tail -30 "$RUN_DIR/$name.log" >&2; exit 1; }
+    echo "$name ready on http://127.0.0.1:$port"
+  done
+}
+
+stop() {
+  for entry in "${SERVICES[@]}"; do
+    name="${entry%%:*}"; pidfile="$RUN_DIR/$name.pid"
+    if alive "$pidfile"; then
+      pid="$(cat "$pidfile")"
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      echo "stopped $name"
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+status() {
+  for entry in "${SERVICES[@]}"; do
+    name="${entry%%:*}"
+    if alive "$RUN_DIR/$name.pid"; then echo "$name running"; else echo "$name stopped"; fi
+  done
+}
+
+"${1:-status}"

@@ -1,0 +1,71 @@
+"""`etalase token --role ROLE [--region R] [--opd O] [--vendor-id V]`: a token for local use."""
+
+import argparse
+import asyncio
+import os
+import sys
+from datetime import timedelta
+
+from etalase_platform.auth import Role, mint_token
+from etalase_platform.settings import DEV_JWT_SECRET
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="etalase")
+    commands = parser.add_subparsers(dest="command", required=True)
+    token = commands.add_parser("token", help="print a signed JWT for local use")
+    token.add_argument("--role", required=True, choices=[role.value for role in Role])
+    token.add_argument("--region")
+    token.add_argument("--opd")
+    token.add_argument("--vendor-id")
+    token.add_argument("--sub")
+    token.add_argument("--hours", type=float, default=8.0)
+    relay = commands.add_parser("relay", help="run an outbox relay for one service database")
+    relay.add_argument("--database-url", required=True)
+    relay.add_argument(
+        "--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+    )
+    relay.add_argument("--name", default="relay")
+    relay.add_argument("--batch-size", type=int, default=500)
+    args = parser.parse_args(argv)
+    if args.command == "relay":
+        asyncio.run(_run_relay(args.database_url, args.kafka, args.name, args.batch_size))
+        return 0
+
+    secret = os.environ.get("ETALASE_JWT_SECRET")
+    if secret is None:
+        if os.environ.get("ETALASE_ENV") == "prod":
+            print("ETALASE_JWT_SECRET must be set when ETALASE_ENV=prod", file=sys.stderr)
+            return 2
+        secret = DEV_JWT_SECRET
+    print(
+        mint_token(
+            secret,
+            role=args.role,
+            sub=args.sub,
+            region=args.region,
+            opd=args.opd,
+            vendor_id=args.vendor_id,
+            ttl=timedelta(hours=args.hours),
+        )
+    )
+    return 0
+
+
+async def _run_relay(database_url: str, kafka: str, name: str, batch_size: int) -> None:
+    """A relay on its own, e.g. to drain a backlog beside the service or in a test."""
+    from etalase_platform.db import create_engine
+    from etalase_platform.outbox import OutboxRelay, kafka_producer
+
+    engine = create_engine(database_url, pool_size=2)
+    producer = kafka_producer(kafka, name)
+    await producer.start()
+    try:
+        await OutboxRelay(engine, producer, service=name, batch_size=batch_size).run_forever()
+    finally:
+        await producer.stop()
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

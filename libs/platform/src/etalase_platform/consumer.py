@@ -1,0 +1,428 @@
+"""Idempotent, batched Kafka consumer.
+
+For each batch of records:
+1. records that cannot be decoded (not JSON, unknown type, invalid data) go to ``<topic>.dlq``;
+2. in one database transaction: events already applied (by id, in the ``inbox``) are skipped, the
+   projector applies the rest, their ids are recorded, and each partition's next offset is stored;
+3. only after that commit are the offsets committed to Kafka.
+
+The offsets stored in the database are the truth: on assignment the consumer seeks to them, so
+a crash between the database commit and the Kafka commit replays nothing twice. A transient
+failure (database or broker unreachable) retries the same batch with backoff and never skips it.
+A record whose handling fails for any other reason is isolated (the batch is retried record by
+record) and dead-lettered, so one bad record cannot stop a projection.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from etalase_events.codec import DecodedEvent, EventDecodeError, decode
+from etalase_events.models import Event
+from etalase_events.topics import dlq
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from etalase_platform import metrics
+from etalase_platform.db import SessionFactory
+from etalase_platform.telemetry import context_from_headers, tracer
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class EventRejected(Exception):
+    """A well-formed event this consumer can never apply: it is dead-lettered, not retried."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A decoded event with the record it came from and the span of its processing."""
+
+    record: ConsumerRecord[Any, Any]
+    decoded: DecodedEvent
+    span: Span = field(default_factory=trace.get_current_span, compare=False)
+
+    @property
+    def topic(self) -> str:
+        return str(self.record.topic)
+
+    @property
+    def partition(self) -> int:
+        return int(self.record.partition)
+
+    @property
+    def offset(self) -> int:
+        return int(self.record.offset)
+
+    @property
+    def event(self) -> Event:
+        return self.decoded.event
+
+    @property
+    def event_id(self) -> str:
+        return self.decoded.envelope.id
+
+    @property
+    def sequence(self) -> int:
+        return self.decoded.envelope.sequence
+
+    @property
+    def time(self) -> datetime:
+        return self.decoded.envelope.time
+
+
+class Projector(Protocol):
+    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None: ...
+
+
+Handler = Callable[[AsyncSession, Delivery], Awaitable[None]]
+
+
+class Dispatcher:
+    """A projector applying each event with the handler registered for its type, in order.
+
+    Event types without a handler are tolerated and recorded as applied.
+    """
+
+    def __init__(self, handlers: Mapping[type[Event], Handler]) -> None:
+        self._handlers = dict(handlers)
+
+    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            handler = self._handlers.get(type(delivery.event))
+            if handler is not None:
+                with trace.use_span(delivery.span, end_on_exit=False):
+                    await handler(session, delivery)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Failures that go away by themselves: retry them, never skip the record."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        error = error.orig or error
+        cause = getattr(error, "__cause__", None)
+        if cause is not None:
+            error = cause
+    return isinstance(
+        error,
+        OSError
+        | ConnectionError
+        | TimeoutError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.SerializationError
+        | asyncpg.DeadlockDetectedError
+        | asyncpg.TooManyConnectionsError
+        | asyncpg.InterfaceError,
+    )
+
+
+@dataclass(frozen=True)
+class _Poison:
+    record: ConsumerRecord[bytes, bytes]
+    reason: str
+
+
+class IdempotentConsumer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        service: str,
+        topics: Sequence[str],
+        projector: Projector,
+        sessions: SessionFactory,
+        bootstrap_servers: str,
+        group_id: str,
+        dlq_producer: AIOKafkaProducer,
+        batch_size: int = 500,
+    ) -> None:
+        self.name = name
+        self.topics = tuple(topics)
+        self._service = service
+        self._projector = projector
+        self._sessions = sessions
+        self._dlq_producer = dlq_producer
+        self._batch_size = batch_size
+        self._tracer = tracer("etalase.consumer")
+        self.kafka = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=group_id,
+            client_id=f"{service}.{name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=batch_size,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        )
+
+    async def start(self) -> None:
+        await self.kafka.start()
+        self.kafka.subscribe(list(self.topics), listener=_SeekToStoredOffsets(self))
+
+    async def stop(self) -> None:
+        await self.kafka.stop()
+
+    async def run_forever(self) -> None:
+        while True:
+            batch = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
+            if batch:
+                try:
+                    await self.process(batch)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("%s: batch failed; rewinding to the stored offsets", self.name)
+                    await self._rewind(batch)
+                    await asyncio.sleep(1)
+            await self._record_lag()
+
+    async def _rewind(
+        self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]
+    ) -> None:
+        """Read the failed batch again: nothing may be skipped."""
+        stored = await _retrying(lambda: self.stored_offsets(list(batch)), self.name)
+        for tp, records in batch.items():
+            self.kafka.seek(tp, stored.get(tp, records[0].offset))
+
+    async def process(
+        self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]
+    ) -> None:
+        started = time.perf_counter()
+        records = [record for records in batch.values() for record in records]
+        deliveries, poison = self._decode(records)
+        try:
+            await self._dead_letter(poison)
+            await self._apply_or_isolate(deliveries, records)
+        finally:
+            for delivery in deliveries:
+                delivery.span.end()
+        await self._commit_kafka(records)
+        metrics.HANDLER_LATENCY.labels(self._service, self.name).observe(
+            time.perf_counter() - started
+        )
+
+    def _decode(
+        self, records: Sequence[ConsumerRecord[Any, Any]]
+    ) -> tuple[list[Delivery], list[_Poison]]:
+        deliveries: list[Delivery] = []
+        poison: list[_Poison] = []
+        for record in records:
+            try:
+                decoded = decode(record.value, list(record.headers or ()))
+            except EventDecodeError as error:
+                poison.append(_Poison(record, f"{type(error).__name__}: {error}"))
+                continue
+            span = self._tracer.start_span(
+                f"{record.topic} process",
+                context=context_from_headers(list(record.headers or ())),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": record.topic,
+                    "messaging.consumer.group.name": self.name,
+                    "messaging.destination.partition.id": str(record.partition),
+                    "messaging.kafka.offset": record.offset,
+                    "messaging.message.id": decoded.envelope.id,
+                    "cloudevents.event_type": decoded.envelope.type,
+                },
+            )
+            deliveries.append(Delivery(record, decoded, span))
+        return deliveries, poison
+
+    async def _apply_or_isolate(
+        self, deliveries: Sequence[Delivery], records: Sequence[ConsumerRecord[Any, Any]]
+    ) -> None:
+        try:
+            await _retrying(lambda: self._apply(deliveries, records), self.name)
+        except Exception as error:
+            log.warning("%s: batch failed (%r); applying record by record", self.name, error)
+            for delivery in deliveries:
+                await self._apply_or_reject(delivery)
+            await _retrying(lambda: self._apply([], records), self.name)
+
+    async def _apply_or_reject(self, delivery: Delivery) -> None:
+        try:
+            await _retrying(lambda: self._apply([delivery], []), self.name)
+        except Exception as error:
+            log.error("%s: dead-lettering %s: %r", self.name, delivery.event_id, error)
+            await self._dead_letter([_Poison(delivery.record, f"{type(error).__name__}: {error}")])
+
+    async def _apply(
+        self, deliveries: Sequence[Delivery], records: Sequence[ConsumerRecord[Any, Any]]
+    ) -> None:
+        """One transaction: skip what was applied, apply the rest, record ids and offsets."""
+        async with self._sessions() as session, session.begin():
+            fresh = await self._unapplied(session, deliveries)
+            if fresh:
+                await self._projector.apply(session, fresh)
+            await self._record_applied(session, fresh, records)
+
+    async def _unapplied(
+        self, session: AsyncSession, deliveries: Sequence[Delivery]
+    ) -> list[Delivery]:
+        if not deliveries:
+            return []
+        result = await session.execute(
+            text("SELECT event_id FROM inbox WHERE consumer = :consumer AND event_id = ANY(:ids)"),
+            {"consumer": self.name, "ids": [d.event_id for d in deliveries]},
+        )
+        seen = {row[0] for row in result}
+        fresh = []
+        for delivery in deliveries:
+            if delivery.event_id not in seen:
+                seen.add(delivery.event_id)  # a duplicate inside the same batch
+                fresh.append(delivery)
+        skipped = len(deliveries) - len(fresh)
+        if skipped:
+            metrics.HANDLED_EVENTS.labels(self._service, self.name, "duplicate").inc(skipped)
+        return fresh
+
+    async def _record_applied(
+        self,
+        session: AsyncSession,
+        applied: Sequence[Delivery],
+        records: Sequence[ConsumerRecord[Any, Any]],
+    ) -> None:
+        if applied:
+            await session.execute(
+                text(
+                    'INSERT INTO inbox (consumer, event_id, topic, partition, "offset")'
+                    " SELECT :consumer, * FROM unnest(CAST(:ids AS text[]),"
+                    " CAST(:topics AS text[]), CAST(:partitions AS int[]),"
+                    " CAST(:offsets AS bigint[]))"
+                ),
+                {
+                    "consumer": self.name,
+                    "ids": [d.event_id for d in applied],
+                    "topics": [d.topic for d in applied],
+                    "partitions": [d.partition for d in applied],
+                    "offsets": [d.offset for d in applied],
+                },
+            )
+            metrics.HANDLED_EVENTS.labels(self._service, self.name, "applied").inc(len(applied))
+        last_times = {(d.topic, d.partition): d.time for d in applied}
+        for (topic, partition), next_offset in _next_offsets(records).items():
+            await session.execute(
+                text(
+                    "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset,"
+                    " last_event_time) VALUES (:consumer, :topic, :partition, :next_offset,"
+                    " :last_time) ON CONFLICT (consumer, topic, partition) DO UPDATE SET"
+                    " next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset),"
+                    " last_event_time = coalesce(excluded.last_event_time,"
+                    " consumer_offsets.last_event_time), updated_at = now()"
+                ),
+                {
+                    "consumer": self.name,
+                    "topic": topic,
+                    "partition": partition,
+                    "next_offset": next_offset,
+                    "last_time": last_times.get((topic, partition)),
+                },
+            )
+
+    async def _dead_letter(self, poison: Sequence[_Poison]) -> None:
+        if not poison:
+            return
+        deliveries = []
+        for item in poison:
+            record = item.record
+            headers = [*(record.headers or ()), *self._dlq_headers(item)]
+            deliveries.append(
+                await self._dlq_producer.send(
+                    dlq(record.topic), value=record.value, key=record.key, headers=headers
+                )
+            )
+            metrics.DEAD_LETTERS.labels(self._service, self.name, record.topic).inc()
+        await asyncio.gather(*deliveries)
+
+    def _dlq_headers(self, item: _Poison) -> list[tuple[str, bytes]]:
+        record = item.record
+        return [
+            ("dlq_reason", item.reason[:1000].encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+        ]
+
+    async def _commit_kafka(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        offsets = {TopicPartition(t, p): o for (t, p), o in _next_offsets(records).items()}
+        try:
+            await self.kafka.commit(offsets)
+        except Exception as error:  # the database holds the offsets; Kafka's copy may lag
+            log.warning("%s: offset commit failed: %r", self.name, error)
+
+    async def _record_lag(self) -> None:
+        for tp in self.kafka.assignment():
+            highwater = self.kafka.highwater(tp)
+            if highwater is None:
+                continue
+            position = await self.kafka.position(tp)
+            metrics.CONSUMER_LAG.labels(self._service, self.name, tp.topic, str(tp.partition)).set(
+                max(highwater - position, 0)
+            )
+
+    async def stored_offsets(
+        self, partitions: Sequence[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        async with self._sessions() as session:
+            result = await session.execute(
+                text(
+                    "SELECT topic, partition, next_offset FROM consumer_offsets"
+                    " WHERE consumer = :consumer"
+                ),
+                {"consumer": self.name},
+            )
+            stored = {TopicPartition(t, p): o for t, p, o in result}
+        return {tp: stored[tp] for tp in partitions if tp in stored}
+
+
+class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: IdempotentConsumer) -> None:
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        offsets = await _retrying(
+            lambda: self._consumer.stored_offsets(list(assigned)), self._consumer.name
+        )
+        for tp, offset in offsets.items():
+            self._consumer.kafka.seek(tp, offset)
+
+
+def _next_offsets(records: Sequence[ConsumerRecord[Any, Any]]) -> dict[tuple[str, int], int]:
+    offsets: dict[tuple[str, int], int] = {}
+    for record in records:
+        key = (record.topic, record.partition)
+        offsets[key] = max(offsets.get(key, 0), record.offset + 1)
+    return offsets
+
+
+async def _retrying(action: Callable[[], Awaitable[T]], name: str) -> T:
+    delay = 0.1
+    while True:
+        try:
+            return await action()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning("%s: transient failure %r; retrying in %.1fs", name, error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)

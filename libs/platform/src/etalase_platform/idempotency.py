@@ -1,0 +1,91 @@
+"""`Idempotency-Key` for create calls: a retry gets the first response, nothing is created twice.
+
+The key row is inserted in the same transaction as the creation. A concurrent request with the same
+key blocks on that row's unique index until the first commits, then reads the stored response; if
+the first fails, its key row rolls back with it and the retry runs afresh.
+"""
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from etalase_platform.db import SessionFactory
+from etalase_platform.problems import Problem
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+class IdempotencyKeyReused(Problem):
+    status = 422
+    title = "Idempotency-Key reused"
+
+
+def fingerprint(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def run_once(
+    sessions: SessionFactory,
+    *,
+    key: str | None,
+    scope: str,
+    request_fingerprint: str,
+    create: Callable[[AsyncSession], Awaitable[dict[str, Any]]],
+    status_code: int = 201,
+) -> StoredResponse:
+    """Run `create` in a transaction, at most once per (scope, key)."""
+    async with sessions() as session, session.begin():
+        if key is not None:
+            if not key or len(key) > MAX_KEY_LENGTH:
+                raise IdempotencyKeyReused(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters")
+            stored = await _claim(session, scope, key, request_fingerprint)
+            if stored is not None:
+                return stored
+        body = await create(session)
+        if key is not None:
+            await session.execute(
+                text(
+                    "UPDATE idempotency_keys SET status_code = :status, body = :body"
+                    " WHERE scope = :scope AND key = :key"
+                ),
+                {"status": status_code, "body": json.dumps(body), "scope": scope, "key": key},
+            )
+    return StoredResponse(status_code, body)
+
+
+async def _claim(
+    session: AsyncSession, scope: str, key: str, request_fingerprint: str
+) -> StoredResponse | None:
+    inserted = await session.execute(
+        text(
+            "INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES (:scope, :key, :fp)"
+            " ON CONFLICT DO NOTHING RETURNING key"
+        ),
+        {"scope": scope, "key": key, "fp": request_fingerprint},
+    )
+    if inserted.first() is not None:
+        return None
+    existing = (
+        await session.execute(
+            text(
+                "SELECT fingerprint, status_code, body FROM idempotency_keys"
+                " WHERE scope = :scope AND key = :key"
+            ),
+            {"scope": scope, "key": key},
+        )
+    ).one()
+    if existing.fingerprint != request_fingerprint:
+        raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
+    return StoredResponse(existing.status_code, json.loads(existing.body), replayed=True)

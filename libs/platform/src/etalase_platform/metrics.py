@@ -1,0 +1,38 @@
+"""Prometheus metrics, defined once per process and labelled by service.
+
+Tests run several services in one process, so the metrics are module-level and carry a
+`service` label instead of being created per application.
+"""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "etalase_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "etalase_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+HANDLED_EVENTS = Counter(
+    "etalase_consumer_events_total", "Events applied or skipped", ["service", "consumer", "outcome"]
+)
+HANDLER_LATENCY = Histogram(
+    "etalase_consumer_batch_duration_seconds", "Time to apply one batch", ["service", "consumer"]
+)
+CONSUMER_LAG = Gauge(
+    "etalase_consumer_lag",
+    "Records behind the log end",
+    ["service", "consumer", "topic", "partition"],
+)
+DEAD_LETTERS = Counter(
+    "etalase_dead_letters_total", "Records sent to a DLQ", ["service", "consumer", "topic"]
+)
+OUTBOX_BACKLOG = Gauge("etalase_outbox_backlog", "Unpublished outbox rows", ["service"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "etalase_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", ["service"]
+)
+OUTBOX_PUBLISHED = Counter("etalase_outbox_published_total", "Outbox rows published", ["service"])
+PROJECTION_FRESHNESS = Gauge(
+    "etalase_projection_last_event_age_seconds",
+    "Seconds since the event time of the last event applied",
+    ["service", "consumer"],
+)

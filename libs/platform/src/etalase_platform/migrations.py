@@ -1,0 +1,92 @@
+"""Alembic support shared by every service.
+
+Each service keeps its own migration history; its first revision calls `create_platform_tables`
+so that every service database holds the outbox, the consumer inbox and offsets, and the
+idempotency keys, with the same shape everywhere.
+"""
+
+import asyncio
+
+import sqlalchemy as sa
+from alembic import context, op
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import async_engine_from_config
+from sqlalchemy.pool import NullPool
+
+
+def create_platform_tables() -> None:
+    op.create_table(
+        "outbox",
+        sa.Column("position", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("event_id", sa.Text, nullable=False, unique=True),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("message_key", sa.Text, nullable=False),
+        sa.Column("bucket", sa.SmallInteger, nullable=False),
+        sa.Column("sequence", sa.Integer, nullable=False),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("traceparent", sa.Text),
+        sa.Column("tracestate", sa.Text),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+    )
+    op.create_index(
+        "outbox_unpublished",
+        "outbox",
+        ["bucket", "position"],
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("event_id", sa.Text, primary_key=True),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("partition", sa.Integer, nullable=False),
+        sa.Column("offset", sa.BigInteger, nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    )
+    op.create_table(
+        "consumer_offsets",
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("topic", sa.Text, primary_key=True),
+        sa.Column("partition", sa.Integer, primary_key=True),
+        sa.Column("next_offset", sa.BigInteger, nullable=False),
+        sa.Column("last_event_time", sa.DateTime(timezone=True)),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    )
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.Text, primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("fingerprint", sa.Text, nullable=False),
+        sa.Column("status_code", sa.Integer),
+        sa.Column("body", sa.Text),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    )
+
+
+def drop_platform_tables() -> None:
+    for table in ("idempotency_keys", "consumer_offsets", "inbox", "outbox"):
+        op.drop_table(table)
+
+
+def run_migrations(target_metadata: sa.MetaData | None = None) -> None:
+    """The body of every service's ``env.py``: online migrations over asyncpg."""
+    config = context.config
+
+    def run(connection: Connection) -> None:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_async() -> None:
+        engine = async_engine_from_config(
+            config.get_section(config.config_ini_section) or {},
+            prefix="sqlalchemy.",
+            poolclass=NullPool,
+        )
+        async with engine.connect() as connection:
+            await connection.run_sync(run)
+        await engine.dispose()
+
+    asyncio.run(run_async())

@@ -1,0 +1,145 @@
+"""What every service runs besides its HTTP routes: the database, the producer, the outbox relay
+and its consumers, started and stopped together by the app's lifespan."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from etalase_platform import metrics
+from etalase_platform.consumer import IdempotentConsumer, Projector
+from etalase_platform.db import (
+    SessionFactory,
+    create_engine,
+    ping,
+    session_factory,
+    upgrade_to_head,
+)
+from etalase_platform.outbox import OutboxRelay, backlog, kafka_producer
+from etalase_platform.settings import ServiceSettings
+from etalase_platform.telemetry import setup_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer the service runs: its name (also its inbox key), topics and projector."""
+
+    name: str
+    topics: Sequence[str]
+    projector: Projector
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    migrations_dir: Path
+    subscriptions: Sequence[Subscription] = ()
+    run_relay: bool = True
+    engine: AsyncEngine = field(init=False)
+    sessions: SessionFactory = field(init=False)
+    producer: AIOKafkaProducer = field(init=False)
+    consumers: list[IdempotentConsumer] = field(init=False, default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.engine = create_engine(self.settings.database_url)
+        self.sessions = session_factory(self.engine)
+
+    @property
+    def service(self) -> str:
+        return self.settings.service_name
+
+    async def start(self, *, migrate: bool = True) -> None:
+        setup_tracing(
+            self.service,
+            otlp_endpoint=self.settings.otlp_endpoint,
+            trace_file=self.settings.trace_file,
+        )
+        if migrate:
+            await upgrade_to_head(self.migrations_dir, self.settings.database_url)
+        self.producer = kafka_producer(self.settings.kafka_bootstrap_servers, self.service)
+        await self.producer.start()
+        if self.run_relay:
+            relay = OutboxRelay(
+                self.engine,
+                self.producer,
+                service=self.service,
+                batch_size=self.settings.relay_batch_size,
+                idle_poll_seconds=self.settings.relay_idle_poll_seconds,
+            )
+            self._spawn(relay.run_forever, "outbox-relay")
+            self._spawn(self._watch_outbox, "outbox-metrics")
+        for subscription in self.subscriptions:
+            consumer = self.consumer(subscription)
+            await consumer.start()
+            self.consumers.append(consumer)
+            self._spawn(consumer.run_forever, f"consumer-{subscription.name}")
+
+    def consumer(
+        self, subscription: Subscription, *, group_id: str | None = None
+    ) -> IdempotentConsumer:
+        return IdempotentConsumer(
+            name=subscription.name,
+            service=self.service,
+            topics=subscription.topics,
+            projector=subscription.projector,
+            sessions=self.sessions,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=group_id or f"{self.settings.group_id}.{subscription.name}",
+            dlq_producer=self.producer,
+            batch_size=self.settings.consumer_batch_size,
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for consumer in self.consumers:
+            await consumer.stop()
+        self.consumers.clear()
+        await self.producer.stop()
+        await self.engine.dispose()
+
+    async def ready(self) -> list[str]:
+        """What is not reachable (empty when ready)."""
+        problems = []
+        try:
+            await asyncio.wait_for(ping(self.engine), 2)
+        except Exception as error:
+            problems.append(f"database: {error!r}")
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
+        except Exception as error:
+            problems.append(f"kafka: {error!r}")
+        return problems
+
+    def _spawn(self, work: Callable[[], "asyncio.Future[None] | object"], name: str) -> None:
+        async def guarded() -> None:
+            while True:
+                try:
+                    await work()  # type: ignore[misc]
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("%s: %s crashed; restarting", self.service, name)
+                    await asyncio.sleep(1)
+
+        self._tasks.append(asyncio.create_task(guarded(), name=f"{self.service}:{name}"))
+
+    async def _watch_outbox(self) -> None:
+        while True:
+            count, age = await backlog(self.engine)
+            metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
+            metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)
+            await asyncio.sleep(1)

@@ -1,0 +1,59 @@
+"""One settings base for every service.
+
+Each service subclasses `ServiceSettings` with its own `env_prefix` (``REGISTRATION_``...), so its
+database URL is ``REGISTRATION_DATABASE_URL``. What all services share (Kafka, the JWT secret,
+OpenTelemetry) is read without a prefix, under the names ops.md and api.md give.
+"""
+
+from typing import Literal, Self
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "etalase-dev-secret-not-for-production"
+
+
+def shared(name: str) -> AliasChoices:
+    """An environment variable read without the service prefix."""
+    return AliasChoices(name)
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "etalase"
+    database_url: str = "postgresql+asyncpg://etalase:etalase@localhost:5432/etalase"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    environment: Literal["dev", "test", "prod"] = Field(
+        "dev", validation_alias=shared("ETALASE_ENV")
+    )
+    kafka_bootstrap_servers: str = Field(
+        "localhost:9092", validation_alias=shared("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    jwt_secret: str | None = Field(None, validation_alias=shared("ETALASE_JWT_SECRET"))
+    otlp_endpoint: str | None = Field(None, validation_alias=shared("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    trace_file: str | None = Field(None, validation_alias=shared("ETALASE_TRACE_FILE"))
+
+    relay_batch_size: int = 500
+    relay_idle_poll_seconds: float = 0.02
+    consumer_batch_size: int = 500
+    consumer_group: str | None = None
+
+    @model_validator(mode="after")
+    def _secrets_are_explicit_outside_dev(self) -> Self:
+        if self.jwt_secret is None:
+            if self.environment == "prod":
+                raise ValueError("ETALASE_JWT_SECRET must be set when ETALASE_ENV=prod")
+            self.jwt_secret = DEV_JWT_SECRET
+        return self
+
+    @property
+    def group_id(self) -> str:
+        return self.consumer_group or f"etalase.{self.service_name}"
+
+    @property
+    def secret(self) -> str:
+        assert self.jwt_secret is not None  # set by the validator
+        return self.jwt_secret

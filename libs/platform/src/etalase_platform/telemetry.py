@@ -1,0 +1,91 @@
+"""OpenTelemetry: tracer setup and trace context across Kafka.
+
+The outbox stores the W3C ``traceparent`` of the request that wrote the event; the relay sends it
+as a Kafka header, and consumers start their spans as its children, so that one request and all the
+work it causes downstream form one trace.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_propagator = TraceContextTextMapPropagator()
+_configured = False
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends finished spans to a file, one JSON object per line (for tests and local runs)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = Path(path)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        with self._path.open("a", encoding="utf-8") as file:
+            for span in spans:
+                file.write(json.dumps(_span_as_dict(span)) + "\n")
+        return SpanExportResult.SUCCESS
+
+
+def _span_as_dict(span: ReadableSpan) -> dict[str, Any]:
+    span_context = span.get_span_context()
+    assert span_context is not None
+    return {
+        "name": span.name,
+        "trace_id": format(span_context.trace_id, "032x"),
+        "span_id": format(span_context.span_id, "016x"),
+        "parent_id": format(span.parent.span_id, "016x") if span.parent else None,
+        "kind": span.kind.name,
+        "service": span.resource.attributes.get("service.name"),
+        "attributes": dict(span.attributes or {}),
+    }
+
+
+def setup_tracing(service_name: str, *, otlp_endpoint: str | None, trace_file: str | None) -> None:
+    """Install the tracer provider once per process (tests run several services in one)."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        endpoint = otlp_endpoint.rstrip("/") + "/v1/traces"
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    if trace_file:
+        provider.add_span_processor(
+            BatchSpanProcessor(JsonLinesSpanExporter(trace_file), schedule_delay_millis=200)
+        )
+    trace.set_tracer_provider(provider)
+
+
+def current_trace_headers() -> tuple[str | None, str | None]:
+    """The active span's ``traceparent`` and ``tracestate``, if a span is recording."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent"), carrier.get("tracestate")
+
+
+def context_from_headers(headers: Sequence[tuple[str, bytes]] | Mapping[str, str]) -> Context:
+    if isinstance(headers, Mapping):
+        carrier = dict(headers)
+    else:
+        carrier = {name: value.decode("latin-1") for name, value in headers}
+    return _propagator.extract(carrier, context=otel_context.Context())
+
+
+def tracer(name: str) -> trace.Tracer:
+    return trace.get_tracer(name)

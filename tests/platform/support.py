@@ -1,0 +1,40 @@
+"""A minimal service for the plumbing tests: events on a test topic, effects in a table."""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from etalase_events.models import VendorVerified
+from etalase_platform.consumer import Delivery
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def verified(vendor_id: str) -> VendorVerified:
+    from datetime import UTC, datetime
+
+    return VendorVerified(vendor_id=vendor_id, verified_at=datetime.now(UTC))
+
+
+class RecordEffects:
+    """Writes one row per applied event; the tests count them to prove exactly-once."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        mine = [d for d in deliveries if d.decoded.envelope.source == self.source]
+        if not mine:
+            return
+        await session.execute(
+            text(
+                "INSERT INTO effects (event_id, subject, sequence) SELECT * FROM"
+                " unnest(CAST(:ids AS text[]), CAST(:subjects AS text[]), CAST(:seqs AS int[]))"
+            ),
+            {
+                "ids": [d.event_id for d in mine],
+                "subjects": [d.decoded.envelope.subject for d in mine],
+                "seqs": [d.sequence for d in mine],
+            },
+        )

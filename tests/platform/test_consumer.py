@@ -1,0 +1,244 @@
+"""The idempotent consumer against real Kafka and PostgreSQL."""
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Sequence
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from etalase_events.codec import encode
+from etalase_events.envelope import new_envelope
+from etalase_platform.consumer import Delivery, IdempotentConsumer
+from etalase_platform.db import create_engine, session_factory, upgrade_to_head
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from tests.helpers import DatabaseFactory, Infra, TopicFactory, eventually
+from tests.platform.support import MIGRATIONS, RecordEffects, verified
+
+pytestmark = pytest.mark.infra
+
+
+async def _produce(
+    kafka: str, topic: str, records: Sequence[tuple[bytes, bytes, list[tuple[str, bytes]]]]
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        sends = [await producer.send(topic, value=v, key=k, headers=h) for k, v, h in records]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+def _valid(
+    source: str, subject: str, sequence: int = 1
+) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    record = encode(
+        new_envelope(verified(subject), source=source, subject=subject, sequence=sequence)
+    )
+    return record.key, record.value, record.headers
+
+
+async def _effects(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT event_id FROM effects ORDER BY applied_order"))
+        return [row[0] for row in rows]
+
+
+class _Running:
+    def __init__(self, consumer: IdempotentConsumer) -> None:
+        self.consumer = consumer
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> IdempotentConsumer:
+        await self.consumer.start()
+        self.task = asyncio.create_task(self.consumer.run_forever())
+        return self.consumer
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.task is not None
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        await self.consumer.stop()
+
+
+async def _consumer(
+    infra: Infra, new_database: DatabaseFactory, topic: str, projector: object
+) -> tuple[IdempotentConsumer, AsyncEngine, AIOKafkaProducer]:
+    url = await new_database("consumer")
+    await upgrade_to_head(MIGRATIONS, url)
+    engine = create_engine(url)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all")
+    await producer.start()
+    consumer = IdempotentConsumer(
+        name="effects",
+        service="test",
+        topics=[topic],
+        projector=projector,  # type: ignore[arg-type]
+        sessions=session_factory(engine),
+        bootstrap_servers=infra.kafka,
+        group_id=f"test-{uuid.uuid4()}",
+        dlq_producer=producer,
+        batch_size=50,
+    )
+    return consumer, engine, producer
+
+
+async def test_poison_records_go_to_the_dlq_and_valid_ones_around_them_are_applied(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
+) -> None:
+    topic = await new_topic("poison", partitions=1)
+    source = f"test/{uuid.uuid4()}"
+    unknown = json.loads(_valid(source, "x")[1])
+    unknown["type"] = "VendorTeleported.v1"
+    missing = json.loads(_valid(source, "y")[1])
+    del missing["data"]["verified_at"]
+    records = [
+        _valid(source, "a"),
+        (b"p1", b"this is not json", []),
+        _valid(source, "b"),
+        (b"p2", json.dumps(unknown).encode(), [("ce_type", b"VendorTeleported.v1")]),
+        _valid(source, "c"),
+        (b"p3", json.dumps(missing).encode(), [("ce_type", b"VendorVerified.v1")]),
+        _valid(source, "d"),
+    ]
+    duplicate = records[0]
+    await _produce(infra.kafka, topic, [*records, duplicate])
+
+    consumer, engine, producer = await _consumer(infra, new_database, topic, RecordEffects(source))
+    async with _Running(consumer):
+
+        async def four_applied() -> bool:
+            return len(await _effects(engine)) >= 4
+
+        await eventually(four_applied)
+        dead = await _read(infra.kafka, topic + ".dlq", expected=3)
+    assert len(await _effects(engine)) == 4  # the duplicate of the first was skipped
+
+    reasons = {d.key: dict(d.headers) for d in dead}
+    assert set(reasons) == {b"p1", b"p2", b"p3"}
+    assert reasons[b"p1"]["dlq_reason"].startswith(b"MalformedRecord")
+    assert reasons[b"p2"]["dlq_reason"].startswith(b"UnknownEventType")
+    assert reasons[b"p3"]["dlq_reason"].startswith(b"InvalidEventData")
+    assert b"verified_at" in reasons[b"p3"]["dlq_reason"]
+    assert reasons[b"p2"]["dlq_original_offset"] == b"3"
+    assert reasons[b"p2"]["dlq_original_topic"] == topic.encode()
+    assert reasons[b"p2"]["dlq_original_partition"] == b"0"
+    assert reasons[b"p2"]["dlq_consumer"] == b"effects"
+    await producer.stop()
+    await engine.dispose()
+
+
+class _FlakyDatabase(RecordEffects):
+    """Fails the first attempts as a database connection loss would."""
+
+    def __init__(self, source: str, failures: int) -> None:
+        super().__init__(source)
+        self.failures = failures
+
+    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionResetError("connection to the database was lost")
+        await super().apply(session, deliveries)
+
+
+async def test_a_transient_failure_is_retried_and_never_skipped(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
+) -> None:
+    topic = await new_topic("transient", partitions=1)
+    source = f"test/{uuid.uuid4()}"
+    await _produce(infra.kafka, topic, [_valid(source, f"s{i}") for i in range(10)])
+    projector = _FlakyDatabase(source, failures=3)
+    consumer, engine, producer = await _consumer(infra, new_database, topic, projector)
+    async with _Running(consumer):
+
+        async def all_applied() -> bool:
+            return len(await _effects(engine)) >= 10
+
+        await eventually(all_applied)
+    assert projector.failures == 0
+    assert len(set(await _effects(engine))) == 10
+    assert await _read(infra.kafka, topic + ".dlq", expected=0, timeout=2) == []
+    await producer.stop()
+    await engine.dispose()
+
+
+async def test_a_consumer_killed_mid_batch_applies_every_effect_exactly_once(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
+) -> None:
+    topic = await new_topic("consumerkill")
+    source = f"test/{uuid.uuid4()}"
+    total = 3000
+    await _produce(
+        infra.kafka, topic, [_valid(source, f"agg-{i % 300}", i // 300 + 1) for i in range(total)]
+    )
+    url = await new_database("killed")
+    await upgrade_to_head(MIGRATIONS, url)
+    engine = create_engine(url)
+    group = f"test-{uuid.uuid4()}"
+
+    def spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.platform.consumer_process",
+                url,
+                infra.kafka,
+                topic,
+                group,
+                source,
+                "0.2",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    process = spawn()
+
+    async def started() -> bool:
+        return len(await _effects(engine)) > 0
+
+    await eventually(started)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert len(await _effects(engine)) < total, "finished before the kill; nothing was proven"
+
+    process = spawn()
+    try:
+
+        async def all_applied() -> bool:
+            return len(await _effects(engine)) >= total
+
+        await eventually(all_applied, timeout=120)
+        await asyncio.sleep(2)  # a double application would show up by now
+    finally:
+        process.kill()
+        process.wait()
+    effects = await _effects(engine)
+    assert len(effects) == total
+    assert len(set(effects)) == total
+    await engine.dispose()
+
+
+async def _read(kafka: str, topic: str, *, expected: int, timeout: float = 30) -> list:  # type: ignore[type-arg]
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    records: list = []  # type: ignore[type-arg]
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline and len(records) < max(expected, 1):
+            batch = await consumer.getmany(timeout_ms=300)
+            records += [r for rs in batch.values() for r in rs]
+    finally:
+        await consumer.stop()
+    return records
