@@ -263,7 +263,7 @@ start() {
     if port_open "$KAFKA_CONTROLLER_PORT"; then
         die "controller port $KAFKA_CONTROLLER_PORT is taken (set KAFKA_CONTROLLER_PORT)"
     fi
-    fetch >/dev/null # a no-op when the cache is complete
+    fetch # a no-op when the cache is complete
     write_config
     launch
     pid="$(our_pid)"

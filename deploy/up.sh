@@ -32,10 +32,7 @@ url_with() {
 
 started=$SECONDS
 bash "$ROOT/deploy/postgres.sh" start
-if [[ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
-    bash "$ROOT/deploy/kafka.sh" fetch
-fi
-bash "$ROOT/deploy/kafka.sh" start
+bash "$ROOT/deploy/kafka.sh" start # fetches the jars first when it has a broker to start
 
 bootstrap="${KAFKA_BOOTSTRAP_SERVERS:-localhost:${KAFKA_PORT:-9092}}"
 python_cmd "$ROOT/deploy/topics.py" --bootstrap-servers "$bootstrap"
