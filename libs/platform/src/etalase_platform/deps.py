@@ -18,7 +18,9 @@ def get_sessions(request: Request) -> SessionFactory:
 Sessions = Annotated[SessionFactory, Depends(get_sessions)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="A retry with the same key gets the first response"),
+    Header(
+        alias="Idempotency-Key", description="A retry with the same key gets the first response"
+    ),
 ]
 
 
