@@ -64,6 +64,9 @@ python_cmd() {
 
 # ---------------------------------------------------------------------------------------- fetch
 fetch() {
+    mkdir -p "$CACHE"
+    exec 8>"$CACHE/.lock" # two fetches at once would share one output directory
+    flock 8
     if [[ -d "$LIBS" && "$(head -n 1 "$MARKER" 2>/dev/null)" == "$FETCH_SPEC" ]]; then
         say "jars for Kafka $KAFKA_VERSION already in $LIBS"
         return 0
@@ -109,11 +112,11 @@ EOF
         tail -n 40 "$CACHE/fetch.log" >&2
         die "fetching the jars failed (is Maven Central reachable? MAVEN_ARGS=-s <settings> for a mirror)"
     fi
-    ls "$LIBS.tmp"/kafka_"$SCALA_VERSION"-"$KAFKA_VERSION".jar "$LIBS.tmp"/reload4j-*.jar >/dev/null ||
+    ls "$LIBS.tmp/kafka_$SCALA_VERSION-$KAFKA_VERSION.jar" "$LIBS.tmp"/reload4j-*.jar >/dev/null ||
         die "the fetched classpath is incomplete"
     mv "$LIBS.tmp" "$LIBS"
     { echo "$FETCH_SPEC"; ls "$LIBS"; } >"$MARKER" # written last: an interrupted fetch is redone
-    say "$(ls "$LIBS" | wc -l) jars in $LIBS ($((SECONDS - started)) s)"
+    say "$(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS ($((SECONDS - started)) s)"
 }
 
 # ---------------------------------------------------------------------------------------- state
@@ -216,16 +219,18 @@ format_storage() {
 launch() {
     [[ -f "$LOG" ]] && mv -f "$LOG" "$LOG.1" # keep the previous run's log for a post-mortem
     format_storage
+    # shellcheck disable=SC2086  # KAFKA_HEAP_OPTS is a list of JVM options
     # setsid: the broker outlives this script, its make and its terminal; bash -c writes its own
-    # pid, then becomes the JVM (exec), so the pid file names the broker itself.
+    # pid, then becomes the JVM (exec), so the pid file names the broker itself. It must not
+    # inherit the lock descriptors (8, 9), or it would hold the locks for its lifetime.
     # shellcheck disable=SC2016  # $$ and "$@" belong to the inner shell
     setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
         java $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
         -Djava.awt.headless=true -Dkafka.logs.dir="$RUN_DIR" \
         -Dlog4j.configuration="file:$LOG4J" -cp "$LIBS/*" \
-        kafka.Kafka "$CONFIG" </dev/null >>"$LOG" 2>&1 &
-    local i
-    for i in $(seq 50); do
+        kafka.Kafka "$CONFIG" </dev/null >>"$LOG" 2>&1 8>&- 9>&- &
+    local _
+    for _ in $(seq 50); do
         our_pid >/dev/null && break
         sleep 0.1
     done
@@ -240,11 +245,18 @@ external() {
         "$KAFKA_BOOTSTRAP_SERVERS" != "127.0.0.1:$KAFKA_PORT" ]]
 }
 
+lock() { # one start or stop at a time (make test and make demo may run together)
+    mkdir -p "$RUN_DIR"
+    exec 9>"$RUN_DIR/.lock"
+    flock 9
+}
+
 start() {
     if external; then
         say "using KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS (nothing started)"
         return 0
     fi
+    lock
     local pid
     if pid="$(our_pid)"; then
         say "broker already running (pid $pid), waiting for it to answer"
@@ -296,6 +308,7 @@ fail_start() {
 # ----------------------------------------------------------------------------------------- stop
 stop() {
     local pid
+    lock
     if ! pid="$(our_pid)"; then
         rm -f "$PID_FILE"
         say "no broker started by this script is running"
@@ -303,8 +316,8 @@ stop() {
     fi
     say "stopping broker (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for i in $(seq 60); do # controlled shutdown takes a few seconds
+    local _
+    for _ in $(seq 60); do # controlled shutdown takes a few seconds
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.5
     done

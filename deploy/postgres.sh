@@ -20,6 +20,7 @@ PORT_FILE="$RUN_DIR/port"
 CLUSTER=main
 ROLE=etalase
 PASSWORD=etalase # development credentials
+INSTALLED=""
 DATABASES=(etalase_registration etalase_catalog etalase_purchasing etalase_reporting)
 MAX_CONNECTIONS="${ETALASE_PG_MAX_CONNECTIONS:-300}"
 
@@ -79,11 +80,12 @@ install_postgres() {
         return 0
     fi
     say "installing Debian's postgresql package"
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        postgresql postgresql-contrib
+    # C.UTF-8 always exists: the cluster the package creates must not need a generated locale.
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+        apt-get install -y -q --no-install-recommends postgresql 9>&-
     [[ -n "$(installed_version)" ]] || die "postgresql installed, but no server binary found"
+    INSTALLED=1 # its postinst may start the cluster: still ours to stop
 }
 
 cluster_field() { # cluster_field N: a column of `pg_lsclusters` for our cluster (3 port, 4 status)
@@ -106,7 +108,7 @@ clear_stale_pid() {
     local data file pid
     data="$(cluster_field 6)"
     for file in "$data/postmaster.pid" "/var/run/postgresql/.s.PGSQL.$PORT.lock"; do
-        [[ -n "$data" ]] && as_root test -f "$file" || continue
+        if [[ -z "$data" ]] || ! as_root test -f "$file"; then continue; fi
         pid="$(as_root head -n 1 "$file" 2>/dev/null || true)"
         live_postgres "$pid" && continue # a live postmaster: leave it to pg_ctlcluster
         say "removing stale $file (pid ${pid:-?} is not a running postgres)"
@@ -118,7 +120,7 @@ start_cluster() {
     local attempt
     for attempt in 1 2 3 4 5 6; do
         clear_stale_pid
-        if as_root pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$CLUSTER" start; then
+        if as_root pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$CLUSTER" start 9>&-; then
             return 0
         fi
         online && return 0
@@ -131,8 +133,8 @@ start_cluster() {
 }
 
 wait_ready() {
-    local i
-    for i in $(seq 60); do
+    local _
+    for _ in $(seq 60); do
         pg_isready -q -h localhost -p "$PORT" && as_postgres pg_isready -q -p "$PORT" && return 0
         sleep 0.5
     done
@@ -167,7 +169,7 @@ ensure_max_connections() {
     [[ "$current" -ge "$MAX_CONNECTIONS" ]] && return 0
     say "raising max_connections from $current to $MAX_CONNECTIONS (restart)"
     psql_admin -c "alter system set max_connections = $MAX_CONNECTIONS"
-    as_root pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$CLUSTER" restart
+    as_root pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$CLUSTER" restart 9>&-
     wait_ready
 }
 
@@ -193,16 +195,23 @@ SQL
     done
 }
 
+lock() { # one start or stop at a time (make test and make demo may run together)
+    mkdir -p "$RUN_DIR"
+    exec 9>"$RUN_DIR/.lock"
+    flock 9
+}
+
 start() {
     if external; then
         say "using the configured database URLs (nothing started)"
         return 0
     fi
+    lock
     install_postgres
     VERSION="$(installed_version)"
     if [[ -z "$(pg_lsclusters -h "$VERSION" "$CLUSTER" 2>/dev/null)" ]]; then
         say "creating cluster $VERSION/$CLUSTER"
-        as_root pg_createcluster "$VERSION" "$CLUSTER"
+        as_root env LANG=C.UTF-8 LC_ALL=C.UTF-8 pg_createcluster "$VERSION" "$CLUSTER" 9>&-
     fi
     PORT="$(cluster_field 3)"
     mkdir -p "$RUN_DIR"
@@ -210,6 +219,7 @@ start() {
     as_root install -d -o postgres -g postgres -m 2775 /var/run/postgresql
     if online; then
         say "cluster $VERSION/$CLUSTER already running on port $PORT"
+        [[ -z "${INSTALLED:-}" ]] || echo "$VERSION $CLUSTER" >"$STARTED_MARKER"
     else
         say "starting cluster $VERSION/$CLUSTER on port $PORT"
         start_cluster
@@ -224,6 +234,7 @@ start() {
 }
 
 stop() {
+    lock
     if [[ ! -f "$STARTED_MARKER" ]]; then
         say "no cluster started by this script (nothing stopped)"
         return 0

@@ -36,7 +36,7 @@ async def eventually(
 
 @asynccontextmanager
 async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Runs an app with its lifespan (migrations, producer, relay, consumers) and a client for it."""
+    """Runs an app with its lifespan (migrations, producer, relay, consumers); yields a client."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
