@@ -15,15 +15,8 @@ import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
-
-TOPICS: tuple[str, ...] = (
-    "etalase.registration.vendors",
-    "etalase.catalog.products",
-    "etalase.purchasing.budgets",
-    "etalase.purchasing.orders",
-)
-DLQ_SUFFIX = ".dlq"
-PARTITIONS = 6
+from etalase_events.topics import ALL_TOPICS as TOPICS
+from etalase_events.topics import PARTITIONS, dlq
 REPLICATION_FACTOR = 1
 
 TOPIC_ALREADY_EXISTS = 36
@@ -31,7 +24,7 @@ RETRIABLE_CODES = {5, 7, 41, 51}  # leader not available, request timed out, not
 
 
 def wanted_topics() -> list[str]:
-    return [name for topic in TOPICS for name in (topic, topic + DLQ_SUFFIX)]
+    return [name for topic in TOPICS for name in (topic, dlq(topic))]
 
 
 async def ensure_topics(bootstrap_servers: str, timeout: float) -> list[str]:

@@ -159,6 +159,7 @@ class IdempotentConsumer:
         self._dlq_producer = dlq_producer
         self._batch_size = batch_size
         self._tracer = tracer("etalase.consumer")
+        self._uncommitted: dict[TopicPartition, int] = {}
         self.kafka = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             group_id=group_id,
@@ -177,6 +178,7 @@ class IdempotentConsumer:
         await self.kafka.stop()
 
     async def run_forever(self) -> None:
+        last_bookkeeping = 0.0
         while True:
             batch = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
             if batch:
@@ -188,7 +190,12 @@ class IdempotentConsumer:
                     log.exception("%s: batch failed; rewinding to the stored offsets", self.name)
                     await self._rewind(batch)
                     await asyncio.sleep(1)
-            await self._record_lag()
+            # Kafka's copy of the offsets and the lag gauge are for operators; the database
+            # holds the offsets that matter, so these need not cost a round trip per batch.
+            if time.monotonic() - last_bookkeeping > 1.0 or not batch:
+                await self._commit_kafka()
+                await self._record_lag()
+                last_bookkeeping = time.monotonic()
 
     async def _rewind(
         self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]
@@ -210,7 +217,8 @@ class IdempotentConsumer:
         finally:
             for delivery in deliveries:
                 delivery.span.end()
-        await self._commit_kafka(records)
+        for (topic, partition), offset in _next_offsets(records).items():
+            self._uncommitted[TopicPartition(topic, partition)] = offset
         metrics.HANDLER_LATENCY.labels(self._service, self.name).observe(
             time.perf_counter() - started
         )
@@ -265,75 +273,77 @@ class IdempotentConsumer:
     async def _apply(
         self, deliveries: Sequence[Delivery], records: Sequence[ConsumerRecord[Any, Any]]
     ) -> None:
-        """One transaction: skip what was applied, apply the rest, record ids and offsets."""
+        """One transaction: record the ids not seen before, apply those, store the offsets."""
         async with self._sessions() as session, session.begin():
-            fresh = await self._unapplied(session, deliveries)
+            fresh = await self._claim_fresh(session, deliveries)
             if fresh:
                 await self._projector.apply(session, fresh)
-            await self._record_applied(session, fresh, records)
+            await self._store_offsets(session, fresh, records)
 
-    async def _unapplied(
+    async def _claim_fresh(
         self, session: AsyncSession, deliveries: Sequence[Delivery]
     ) -> list[Delivery]:
+        """Inserts the ids into the inbox; those already there (applied before) come back not."""
         if not deliveries:
             return []
         result = await session.execute(
-            text("SELECT event_id FROM inbox WHERE consumer = :consumer AND event_id = ANY(:ids)"),
-            {"consumer": self.name, "ids": [d.event_id for d in deliveries]},
+            text(
+                'INSERT INTO inbox (consumer, event_id, topic, partition, "offset")'
+                " SELECT :consumer, * FROM unnest(CAST(:ids AS text[]),"
+                " CAST(:topics AS text[]), CAST(:partitions AS int[]),"
+                " CAST(:offsets AS bigint[])) ON CONFLICT DO NOTHING RETURNING event_id"
+            ),
+            {
+                "consumer": self.name,
+                "ids": [d.event_id for d in deliveries],
+                "topics": [d.topic for d in deliveries],
+                "partitions": [d.partition for d in deliveries],
+                "offsets": [d.offset for d in deliveries],
+            },
         )
-        seen = {row[0] for row in result}
+        inserted = {row[0] for row in result}
         fresh = []
         for delivery in deliveries:
-            if delivery.event_id not in seen:
-                seen.add(delivery.event_id)  # a duplicate inside the same batch
+            if delivery.event_id in inserted:
+                inserted.discard(delivery.event_id)  # a duplicate inside the batch comes later
                 fresh.append(delivery)
-        skipped = len(deliveries) - len(fresh)
-        if skipped:
-            metrics.HANDLED_EVENTS.labels(self._service, self.name, "duplicate").inc(skipped)
+        metrics.HANDLED_EVENTS.labels(self._service, self.name, "applied").inc(len(fresh))
+        if len(fresh) < len(deliveries):
+            metrics.HANDLED_EVENTS.labels(self._service, self.name, "duplicate").inc(
+                len(deliveries) - len(fresh)
+            )
         return fresh
 
-    async def _record_applied(
+    async def _store_offsets(
         self,
         session: AsyncSession,
         applied: Sequence[Delivery],
         records: Sequence[ConsumerRecord[Any, Any]],
     ) -> None:
-        if applied:
-            await session.execute(
-                text(
-                    'INSERT INTO inbox (consumer, event_id, topic, partition, "offset")'
-                    " SELECT :consumer, * FROM unnest(CAST(:ids AS text[]),"
-                    " CAST(:topics AS text[]), CAST(:partitions AS int[]),"
-                    " CAST(:offsets AS bigint[]))"
-                ),
-                {
-                    "consumer": self.name,
-                    "ids": [d.event_id for d in applied],
-                    "topics": [d.topic for d in applied],
-                    "partitions": [d.partition for d in applied],
-                    "offsets": [d.offset for d in applied],
-                },
-            )
-            metrics.HANDLED_EVENTS.labels(self._service, self.name, "applied").inc(len(applied))
+        offsets = _next_offsets(records)
+        if not offsets:
+            return
         last_times = {(d.topic, d.partition): d.time for d in applied}
-        for (topic, partition), next_offset in _next_offsets(records).items():
-            await session.execute(
-                text(
-                    "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset,"
-                    " last_event_time) VALUES (:consumer, :topic, :partition, :next_offset,"
-                    " :last_time) ON CONFLICT (consumer, topic, partition) DO UPDATE SET"
-                    " next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset),"
-                    " last_event_time = coalesce(excluded.last_event_time,"
-                    " consumer_offsets.last_event_time), updated_at = now()"
-                ),
-                {
-                    "consumer": self.name,
-                    "topic": topic,
-                    "partition": partition,
-                    "next_offset": next_offset,
-                    "last_time": last_times.get((topic, partition)),
-                },
-            )
+        keys = list(offsets)
+        await session.execute(
+            text(
+                "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset,"
+                " last_event_time) SELECT :consumer, * FROM unnest(CAST(:topics AS text[]),"
+                " CAST(:partitions AS int[]), CAST(:offsets AS bigint[]),"
+                " CAST(:times AS timestamptz[]))"
+                " ON CONFLICT (consumer, topic, partition) DO UPDATE SET"
+                " next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset),"
+                " last_event_time = coalesce(excluded.last_event_time,"
+                " consumer_offsets.last_event_time), updated_at = now()"
+            ),
+            {
+                "consumer": self.name,
+                "topics": [topic for topic, _ in keys],
+                "partitions": [partition for _, partition in keys],
+                "offsets": [offsets[key] for key in keys],
+                "times": [last_times.get(key) for key in keys],
+            },
+        )
 
     async def _dead_letter(self, poison: Sequence[_Poison]) -> None:
         if not poison:
@@ -360,8 +370,10 @@ class IdempotentConsumer:
             ("dlq_original_offset", str(record.offset).encode()),
         ]
 
-    async def _commit_kafka(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
-        offsets = {TopicPartition(t, p): o for (t, p), o in _next_offsets(records).items()}
+    async def _commit_kafka(self) -> None:
+        if not self._uncommitted:
+            return
+        offsets, self._uncommitted = self._uncommitted, {}
         try:
             await self.kafka.commit(offsets)
         except Exception as error:  # the database holds the offsets; Kafka's copy may lag
