@@ -43,9 +43,18 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def bearer(role: str, **claims: str) -> dict[str, str]:
+def bearer(
+    role: str,
+    *,
+    sub: str | None = None,
+    region: str | None = None,
+    opd: str | None = None,
+    vendor_id: str | None = None,
+) -> dict[str, str]:
     """An Authorization header for a locally minted token (the dev secret)."""
-    token = mint_token(DEV_JWT_SECRET, role=role, **claims)
+    token = mint_token(
+        DEV_JWT_SECRET, role=role, sub=sub, region=region, opd=opd, vendor_id=vendor_id
+    )
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -61,6 +61,7 @@ class ServiceRuntime:
             self.service,
             otlp_endpoint=self.settings.otlp_endpoint,
             trace_file=self.settings.trace_file,
+            zipkin_endpoint=self.settings.zipkin_endpoint,
         )
         if migrate:
             await upgrade_to_head(self.migrations_dir, self.settings.database_url)

@@ -35,6 +35,9 @@ class ServiceSettings(BaseSettings):
     jwt_secret: str | None = Field(None, validation_alias=shared("ETALASE_JWT_SECRET"))
     otlp_endpoint: str | None = Field(None, validation_alias=shared("OTEL_EXPORTER_OTLP_ENDPOINT"))
     trace_file: str | None = Field(None, validation_alias=shared("ETALASE_TRACE_FILE"))
+    zipkin_endpoint: str | None = Field(
+        None, validation_alias=shared("OTEL_EXPORTER_ZIPKIN_ENDPOINT")
+    )
 
     relay_batch_size: int = 500
     relay_idle_poll_seconds: float = 0.02

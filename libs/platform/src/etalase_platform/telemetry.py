@@ -53,7 +53,13 @@ def _span_as_dict(span: ReadableSpan) -> dict[str, Any]:
     }
 
 
-def setup_tracing(service_name: str, *, otlp_endpoint: str | None, trace_file: str | None) -> None:
+def setup_tracing(
+    service_name: str,
+    *,
+    otlp_endpoint: str | None,
+    trace_file: str | None,
+    zipkin_endpoint: str | None = None,
+) -> None:
     """Install the tracer provider once per process (tests run several services in one)."""
     global _configured
     if _configured:
@@ -65,6 +71,11 @@ def setup_tracing(service_name: str, *, otlp_endpoint: str | None, trace_file: s
 
         endpoint = otlp_endpoint.rstrip("/") + "/v1/traces"
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    if zipkin_endpoint:
+        # Zipkin's server is the trace UI `make demo` runs where there is no Docker for Jaeger.
+        from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+        provider.add_span_processor(BatchSpanProcessor(ZipkinExporter(endpoint=zipkin_endpoint)))
     if trace_file:
         provider.add_span_processor(
             BatchSpanProcessor(JsonLinesSpanExporter(trace_file), schedule_delay_millis=200)

@@ -1,0 +1,4 @@
+from etalase_platform.migrations import run_migrations
+from etalase_registration.db import RegistrationTable
+
+run_migrations(RegistrationTable.metadata)
