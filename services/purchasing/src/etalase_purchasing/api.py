@@ -1,0 +1,148 @@
+"""HTTP routes: parse, call the use case, answer."""
+
+from typing import Annotated
+
+from etalase_events.primitives import RegionCode
+from etalase_platform.auth import CurrentPrincipal
+from etalase_platform.deps import IdempotencyKey, Page, Paging, Sessions
+from etalase_platform.idempotency import fingerprint, run_once
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from etalase_purchasing import service
+from etalase_purchasing.domain import OrderAction, OrderStatus
+from etalase_purchasing.schemas import (
+    BudgetAllocation,
+    BudgetPublic,
+    CancelOrder,
+    OrderPublic,
+    PlaceOrder,
+)
+
+FiscalYearPath = Annotated[int, Path(ge=2000, le=2100)]
+FiscalYearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
+OpdCodePath = Annotated[str, Path(min_length=1, max_length=100)]
+OrderIdPath = Annotated[str, Path(min_length=1, max_length=100)]
+
+budgets = APIRouter(tags=["budgets"])
+orders = APIRouter(tags=["orders"])
+
+
+@budgets.put("/budgets/{fiscal_year}/{opd_code}")
+async def allocate_budget(
+    fiscal_year: FiscalYearPath,
+    opd_code: OpdCodePath,
+    allocation: BudgetAllocation,
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+) -> BudgetPublic:
+    """Set (or replace) an OPD's pagu for a fiscal year: an admin of the OPD's region."""
+    return await service.allocate_budget(sessions, principal, fiscal_year, opd_code, allocation)
+
+
+@budgets.get("/budgets")
+async def list_budgets(
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    paging: Paging,
+    fiscal_year: FiscalYearQuery = None,
+    region_code: Annotated[RegionCode | None, Query()] = None,
+) -> Page[BudgetPublic]:
+    return await service.list_budgets(
+        sessions, principal, fiscal_year=fiscal_year, region_code=region_code, paging=paging
+    )
+
+
+@orders.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderPublic,
+    responses={201: {"description": "The order, placed (or, on a retry, as first answered)"}},
+)
+async def place_order(
+    request: PlaceOrder,
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Place an order for the buyer's own OPD (403 for another), priced and snapshotted from
+    the catalog as purchasing last heard of it.
+
+    - 409 `product_unknown`: purchasing has not heard of a product (yet): retry later;
+    - 409 `product_not_displayed`: a product is delisted (not tayang);
+    - 409 `budget_missing`: the OPD has no budget for the fiscal year;
+    - 409 `pagu_exceeded`: placed, uncancelled spend would exceed the pagu;
+    - 422: an empty order, a quantity that is not a whole number >= 1, a product on two lines
+      (`lines.N.product_id`; lines are not merged), or products of several vendors (`lines`).
+
+    A retry with the same `Idempotency-Key` gets the first answer (header
+    `Idempotent-Replayed: true`) and creates nothing; the key reused for another body is 422.
+    """
+
+    async def create(session: AsyncSession) -> dict[str, object]:
+        placed = await service.place_order(session, principal, request)
+        return placed.model_dump(mode="json")
+
+    stored = await run_once(
+        sessions,
+        key=idempotency_key,
+        # keys are the caller's: the same key from another buyer is another request
+        scope=f"POST /orders {principal.role}:{principal.sub}:{principal.opd}",
+        request_fingerprint=fingerprint(request.model_dump(mode="json")),
+        create=create,
+    )
+    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+
+
+@orders.post("/orders/{order_id}/accept")
+async def accept_order(
+    order_id: OrderIdPath, principal: CurrentPrincipal, sessions: Sessions
+) -> OrderPublic:
+    """The vendor the order is addressed to accepts it (placed → accepted)."""
+    return await service.change_order(sessions, principal, order_id, OrderAction.ACCEPT)
+
+
+@orders.post("/orders/{order_id}/complete")
+async def complete_order(
+    order_id: OrderIdPath, principal: CurrentPrincipal, sessions: Sessions
+) -> OrderPublic:
+    """The buyer records the handover (BAST): accepted → completed."""
+    return await service.change_order(sessions, principal, order_id, OrderAction.COMPLETE)
+
+
+@orders.post("/orders/{order_id}/cancel")
+async def cancel_order(
+    order_id: OrderIdPath, body: CancelOrder, principal: CurrentPrincipal, sessions: Sessions
+) -> OrderPublic:
+    """The buyer cancels a placed or accepted order."""
+    return await service.change_order(
+        sessions, principal, order_id, OrderAction.CANCEL, body.reason
+    )
+
+
+@orders.get("/orders/{order_id}")
+async def get_order(
+    order_id: OrderIdPath, principal: CurrentPrincipal, sessions: Sessions
+) -> OrderPublic:
+    return await service.get_order(sessions, principal, order_id)
+
+
+@orders.get("/orders")
+async def list_orders(
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    paging: Paging,
+    opd_code: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    fiscal_year: FiscalYearQuery = None,
+    status: OrderStatus | None = None,
+) -> Page[OrderPublic]:
+    return await service.list_orders(
+        sessions,
+        principal,
+        opd_code=opd_code,
+        fiscal_year=fiscal_year,
+        status=status,
+        paging=paging,
+    )

@@ -1,0 +1,184 @@
+"""Purchasing's own view of catalog products and their vendors: written by the event handlers,
+read when an order is placed.
+
+Each write applies an event only when it is newer than what the row already reflects (by the
+aggregate's `sequence`), so redelivered or stale events change nothing.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from etalase_events.models import Catalog, LegalForm, ProductListed, Scale
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from etalase_purchasing.db import CatalogProduct, VendorFactsRow
+from etalase_purchasing.domain import KnownProduct, VendorFacts, meets_pdn_wajib
+
+# --- writes (event handlers) -------------------------------------------------------------------
+
+
+async def record_listing(session: AsyncSession, event: ProductListed, sequence: int) -> None:
+    product = {
+        "vendor_id": event.vendor_id,
+        "catalog": event.catalog.value,
+        "catalog_region_code": event.catalog_region_code,
+        "category": event.category,
+        "name": event.name,
+        "unit": event.unit,
+        "price_idr": event.price_idr,
+        "domestic": event.domestic,
+        "tkdn_pct": event.tkdn_pct,
+        "bmp_pct": event.bmp_pct,
+        "pdn_wajib": meets_pdn_wajib(event.tkdn_pct, event.bmp_pct),
+        "tayang": True,
+        "sequence": sequence,
+    }
+    insert = pg_insert(CatalogProduct).values(product_id=event.product_id, **product)
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["product_id"],
+            set_=product,
+            where=col(CatalogProduct.sequence) < insert.excluded.sequence,
+        )
+    )
+    await _record_listing_snapshot(session, event)
+
+
+async def _record_listing_snapshot(session: AsyncSession, event: ProductListed) -> None:
+    # Listings of different products of one vendor arrive in no particular order: keep the
+    # snapshot of the newest listing.
+    snapshot = {
+        "listing_scale": event.vendor_scale.value,
+        "listing_legal_form": event.vendor_legal_form.value,
+        "listing_region_code": event.vendor_region_code,
+        "listing_at": event.listed_at,
+    }
+    insert = pg_insert(VendorFactsRow).values(vendor_id=event.vendor_id, sequence=0, **snapshot)
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["vendor_id"],
+            set_=snapshot,
+            where=or_(
+                col(VendorFactsRow.listing_at).is_(None),
+                col(VendorFactsRow.listing_at) <= insert.excluded.listing_at,
+            ),
+        )
+    )
+
+
+async def update_product(
+    session: AsyncSession, product_id: str, sequence: int, **changes: Any
+) -> None:
+    """Apply a later product event; an event for a product never listed here is ignored (its
+    listing precedes it on the same partition, so it is not coming)."""
+    await session.execute(
+        update(CatalogProduct)
+        .where(
+            and_(
+                col(CatalogProduct.product_id) == product_id,
+                col(CatalogProduct.sequence) < sequence,
+            )
+        )
+        .values(sequence=sequence, **changes)
+    )
+
+
+async def certify_tkdn(
+    session: AsyncSession, product_id: str, sequence: int, tkdn_pct: Decimal, bmp_pct: Decimal
+) -> None:
+    await update_product(
+        session,
+        product_id,
+        sequence,
+        tkdn_pct=tkdn_pct,
+        bmp_pct=bmp_pct,
+        pdn_wajib=meets_pdn_wajib(tkdn_pct, bmp_pct),
+    )
+
+
+async def record_registry_facts(
+    session: AsyncSession,
+    vendor_id: str,
+    sequence: int,
+    *,
+    scale: Scale | None,
+    legal_form: LegalForm | None,
+    region_code: str | None,
+) -> None:
+    """Registration's word on the vendor; a None field is one the event did not change."""
+    facts = {
+        "scale": scale.value if scale else None,
+        "legal_form": legal_form.value if legal_form else None,
+        "region_code": region_code,
+    }
+    insert = pg_insert(VendorFactsRow).values(vendor_id=vendor_id, sequence=sequence, **facts)
+    current = VendorFactsRow.__table__.c  # type: ignore[attr-defined]
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["vendor_id"],
+            set_={
+                "sequence": insert.excluded.sequence,
+                **{name: func.coalesce(insert.excluded[name], current[name]) for name in facts},
+            },
+            where=col(VendorFactsRow.sequence) < insert.excluded.sequence,
+        )
+    )
+
+
+# --- reads (placing an order) ------------------------------------------------------------------
+
+
+def _known(row: CatalogProduct) -> KnownProduct:
+    return KnownProduct(
+        product_id=row.product_id,
+        vendor_id=row.vendor_id,
+        name=row.name,
+        category=row.category,
+        catalog=Catalog(row.catalog),
+        price_idr=row.price_idr,
+        domestic=row.domestic,
+        tkdn_pct=row.tkdn_pct,
+        bmp_pct=row.bmp_pct,
+        tayang=row.tayang,
+    )
+
+
+async def known_products(session: AsyncSession, product_ids: list[str]) -> dict[str, KnownProduct]:
+    statement = select(CatalogProduct).where(col(CatalogProduct.product_id).in_(product_ids))
+    return {row.product_id: _known(row) for row in await session.exec(statement)}
+
+
+async def categories_with_pdn_wajib(session: AsyncSession, categories: set[str]) -> set[str]:
+    """Which of `categories` hold a displayed product meeting TKDN >= 25 and TKDN + BMP >= 40."""
+    statement = (
+        select(CatalogProduct.category)
+        .where(
+            col(CatalogProduct.category).in_(categories),
+            col(CatalogProduct.tayang).is_(True),
+            col(CatalogProduct.pdn_wajib).is_(True),
+        )
+        .distinct()
+    )
+    return set(await session.exec(statement))
+
+
+def _facts(scale: str | None, legal_form: str | None, region_code: str | None) -> VendorFacts:
+    return VendorFacts(
+        scale=Scale(scale) if scale else None,
+        legal_form=LegalForm(legal_form) if legal_form else None,
+        region_code=region_code,
+    )
+
+
+async def vendor_facts(session: AsyncSession, vendor_id: str) -> tuple[VendorFacts, VendorFacts]:
+    """(what registration said, what the newest listing said) about the vendor."""
+    row = await session.get(VendorFactsRow, vendor_id)
+    if row is None:
+        return VendorFacts(), VendorFacts()
+    return (
+        _facts(row.scale, row.legal_form, row.region_code),
+        _facts(row.listing_scale, row.listing_legal_form, row.listing_region_code),
+    )

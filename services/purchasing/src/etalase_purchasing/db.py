@@ -1,0 +1,249 @@
+"""Tables of the purchasing database, and the queries on them.
+
+`catalog_products` and `vendor_facts` are this service's own view of catalog and registration,
+built from their events; `budgets` and `orders` are the aggregates it owns.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Numeric, func, or_
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import registry
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from etalase_purchasing.domain import COMMITTING_STATUSES
+
+
+def _utc() -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def _utc_or_null() -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+def _pct() -> Any:
+    return Field(default=None, sa_column=Column(Numeric(5, 2), nullable=True))
+
+
+class Table(SQLModel, registry=registry()):
+    """Base of purchasing's tables, on metadata of their own: several services' models may be
+    imported into one process (tests), and their table names may coincide."""
+
+
+class Budget(Table, table=True):
+    __tablename__ = "budgets"
+
+    fiscal_year: int = Field(primary_key=True)
+    opd_code: str = Field(primary_key=True)
+    opd_name: str
+    region_code: str = Field(index=True)
+    pagu_idr: int = Field(sa_type=BigInteger)
+    version: int
+    allocated_at: datetime = _utc()
+
+
+class Order(Table, table=True):
+    __tablename__ = "orders"
+
+    order_id: str = Field(primary_key=True)
+    opd_code: str
+    region_code: str
+    fiscal_year: int
+    rup_code: str | None = None
+    vendor_id: str = Field(index=True)
+    vendor_scale: str
+    vendor_legal_form: str
+    vendor_region_code: str
+    lines: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    total_idr: int = Field(sa_type=BigInteger)
+    status: str
+    version: int
+    placed_at: datetime = _utc()
+    accepted_at: datetime | None = _utc_or_null()
+    completed_at: datetime | None = _utc_or_null()
+    cancelled_at: datetime | None = _utc_or_null()
+    cancel_reason: str | None = None
+
+
+class CatalogProduct(Table, table=True):
+    """A product as the catalog's events described it; `sequence` is the last one applied."""
+
+    __tablename__ = "catalog_products"
+
+    product_id: str = Field(primary_key=True)
+    vendor_id: str
+    catalog: str
+    catalog_region_code: str | None = None
+    category: str
+    name: str
+    unit: str
+    price_idr: int = Field(sa_type=BigInteger)
+    domestic: bool
+    tkdn_pct: Decimal | None = _pct()
+    bmp_pct: Decimal | None = _pct()
+    pdn_wajib: bool
+    """Meets TKDN >= 25 and TKDN + BMP >= 40: kept so that alternatives are one indexed query."""
+    tayang: bool
+    sequence: int
+
+
+class VendorFactsRow(Table, table=True):
+    """A vendor's scale, legal form and region from two sources: registration's own events
+    (applied by `sequence`) and the snapshot in the newest ProductListed (by `listed_at`)."""
+
+    __tablename__ = "vendor_facts"
+
+    vendor_id: str = Field(primary_key=True)
+    scale: str | None = None
+    legal_form: str | None = None
+    region_code: str | None = None
+    sequence: int = 0
+    listing_scale: str | None = None
+    listing_legal_form: str | None = None
+    listing_region_code: str | None = None
+    listing_at: datetime | None = _utc_or_null()
+
+
+def covered_by(column: Any, region: str | None) -> ColumnElement[bool]:
+    """`column` is the region itself or inside it (a province covers its kab/kota)."""
+    if region is None:
+        return col(column).is_not(None)
+    return or_(col(column) == region, col(column).startswith(region + ".", autoescape=True))
+
+
+# --- budgets -----------------------------------------------------------------------------------
+
+
+async def upsert_budget(
+    session: AsyncSession,
+    *,
+    fiscal_year: int,
+    opd_code: str,
+    opd_name: str,
+    region_code: str,
+    pagu_idr: int,
+    allocated_at: datetime,
+) -> Budget:
+    """Replace the allocation; the version counts allocations of the key (the event sequence)."""
+    values = {
+        "opd_name": opd_name,
+        "region_code": region_code,
+        "pagu_idr": pagu_idr,
+        "allocated_at": allocated_at,
+    }
+    statement = (
+        pg_insert(Budget)
+        .values(fiscal_year=fiscal_year, opd_code=opd_code, version=1, **values)
+        .on_conflict_do_update(
+            index_elements=["fiscal_year", "opd_code"],
+            set_={**values, "version": col(Budget.version) + 1},
+        )
+        .returning(Budget)
+    )
+    result = await session.execute(statement.execution_options(populate_existing=True))
+    budget: Budget = result.scalar_one()
+    return budget
+
+
+async def lock_budget(session: AsyncSession, fiscal_year: int, opd_code: str) -> Budget | None:
+    """The budget row, locked until the transaction ends: orders against it queue here."""
+    statement = (
+        select(Budget)
+        .where(Budget.fiscal_year == fiscal_year, Budget.opd_code == opd_code)
+        .with_for_update()
+    )
+    return (await session.exec(statement)).first()
+
+
+async def committed_spend(session: AsyncSession, fiscal_year: int, opd_code: str) -> int:
+    statement = select(func.coalesce(func.sum(Order.total_idr), 0)).where(
+        Order.fiscal_year == fiscal_year,
+        Order.opd_code == opd_code,
+        col(Order.status).in_([status.value for status in COMMITTING_STATUSES]),
+    )
+    return int((await session.exec(statement)).one())
+
+
+async def committed_spend_by_budget(
+    session: AsyncSession, budgets: list[Budget]
+) -> dict[tuple[int, str], int]:
+    if not budgets:
+        return {}
+    statement = (
+        select(Order.fiscal_year, Order.opd_code, func.sum(Order.total_idr))
+        .where(
+            col(Order.opd_code).in_({budget.opd_code for budget in budgets}),
+            col(Order.fiscal_year).in_({budget.fiscal_year for budget in budgets}),
+            col(Order.status).in_([status.value for status in COMMITTING_STATUSES]),
+        )
+        .group_by(col(Order.fiscal_year), col(Order.opd_code))
+    )
+    return {(year, opd): int(total) for year, opd, total in await session.exec(statement)}
+
+
+async def list_budgets(
+    session: AsyncSession,
+    *,
+    fiscal_year: int | None,
+    region: str | None,
+    opd_code: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Budget], int]:
+    conditions: list[ColumnElement[bool]] = [covered_by(Budget.region_code, region)]
+    if fiscal_year is not None:
+        conditions.append(col(Budget.fiscal_year) == fiscal_year)
+    if opd_code is not None:
+        conditions.append(col(Budget.opd_code) == opd_code)
+    total = (await session.exec(select(func.count()).select_from(Budget).where(*conditions))).one()
+    page = (
+        select(Budget)
+        .where(*conditions)
+        .order_by(col(Budget.fiscal_year).desc(), col(Budget.opd_code))
+    )
+    items = (await session.exec(page.limit(limit).offset(offset))).all()
+    return list(items), int(total)
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+async def get_order(session: AsyncSession, order_id: str, *, lock: bool = False) -> Order | None:
+    statement = select(Order).where(Order.order_id == order_id)
+    if lock:
+        statement = statement.with_for_update()
+    return (await session.exec(statement)).first()
+
+
+async def list_orders(
+    session: AsyncSession,
+    *,
+    region: str | None,
+    opd_code: str | None,
+    vendor_id: str | None,
+    fiscal_year: int | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Order], int]:
+    conditions: list[ColumnElement[bool]] = [covered_by(Order.region_code, region)]
+    for column, value in (
+        (Order.opd_code, opd_code),
+        (Order.vendor_id, vendor_id),
+        (Order.fiscal_year, fiscal_year),
+        (Order.status, status),
+    ):
+        if value is not None:
+            conditions.append(col(column) == value)
+    total = (await session.exec(select(func.count()).select_from(Order).where(*conditions))).one()
+    page = (
+        select(Order).where(*conditions).order_by(col(Order.placed_at).desc(), col(Order.order_id))
+    )
+    items = (await session.exec(page.limit(limit).offset(offset))).all()
+    return list(items), int(total)

@@ -1,0 +1,300 @@
+"""Use cases: each checks the caller's scope, applies the domain rules, writes, and enqueues its
+event in the same transaction."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from etalase_events.models import (
+    BudgetAllocated,
+    OrderAccepted,
+    OrderCancelled,
+    OrderCompleted,
+    OrderPlaced,
+)
+from etalase_platform.auth import Principal, Role
+from etalase_platform.db import SessionFactory
+from etalase_platform.deps import Page, PageParams
+from etalase_platform.outbox import enqueue
+from etalase_platform.problems import Conflict, Forbidden, Invalid, NotFound
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from etalase_purchasing import catalog_view, db, domain
+from etalase_purchasing.domain import OrderAction, OrderStatus, RequestedLine
+from etalase_purchasing.schemas import BudgetAllocation, BudgetPublic, OrderPublic, PlaceOrder
+
+SOURCE = "etalase/purchasing"
+
+
+@contextmanager
+def domain_rules() -> Iterator[None]:
+    """Domain errors as problem details."""
+    try:
+        yield
+    except domain.InvalidRequest as error:
+        raise Invalid(error.field, error.message) from error
+    except domain.RuleViolation as error:
+        raise Conflict(error.message, rule=error.rule, **error.details) from error
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- budgets -----------------------------------------------------------------------------------
+
+
+async def allocate_budget(
+    sessions: SessionFactory,
+    principal: Principal,
+    fiscal_year: int,
+    opd_code: str,
+    allocation: BudgetAllocation,
+) -> BudgetPublic:
+    with domain_rules():
+        domain.check_opd_code(opd_code, allocation.region_code)
+    principal.require_role(Role.ADMIN)
+    principal.require_region(allocation.region_code)
+    async with sessions() as session, session.begin():
+        budget = await db.upsert_budget(
+            session,
+            fiscal_year=fiscal_year,
+            opd_code=opd_code,
+            opd_name=allocation.opd_name,
+            region_code=allocation.region_code,
+            pagu_idr=allocation.pagu_idr,
+            allocated_at=_now(),
+        )
+        event = BudgetAllocated(
+            fiscal_year=budget.fiscal_year,
+            opd_code=budget.opd_code,
+            opd_name=budget.opd_name,
+            region_code=budget.region_code,
+            pagu_idr=budget.pagu_idr,
+            allocated_at=budget.allocated_at,
+        )
+        await enqueue(
+            session,
+            event,
+            source=SOURCE,
+            subject=domain.budget_subject(fiscal_year, opd_code),
+            sequence=budget.version,
+            time=budget.allocated_at,
+        )
+        committed = await db.committed_spend(session, fiscal_year, opd_code)
+    return BudgetPublic.of(budget, committed)
+
+
+async def list_budgets(
+    sessions: SessionFactory,
+    principal: Principal,
+    *,
+    fiscal_year: int | None,
+    region_code: str | None,
+    paging: PageParams,
+) -> Page[BudgetPublic]:
+    principal.require_role(Role.ADMIN, Role.AUDITOR, Role.BUYER)
+    if principal.role is Role.BUYER:
+        opd_code, region = principal.opd, region_code  # its own OPD, wherever that is
+    else:
+        if region_code is not None:
+            principal.require_region(region_code)
+        opd_code, region = None, region_code or principal.region
+    async with sessions() as session:
+        budgets, total = await db.list_budgets(
+            session,
+            fiscal_year=fiscal_year,
+            region=region,
+            opd_code=opd_code,
+            limit=paging.limit,
+            offset=paging.offset,
+        )
+        committed = await db.committed_spend_by_budget(session, budgets)
+    items = [BudgetPublic.of(b, committed.get((b.fiscal_year, b.opd_code), 0)) for b in budgets]
+    return Page(items=items, total=total)
+
+
+# --- placing an order --------------------------------------------------------------------------
+
+
+def _require_buyer_of(principal: Principal, opd_code: str) -> None:
+    principal.require_role(Role.BUYER)
+    if principal.opd != opd_code:
+        raise Forbidden(f"a buyer of OPD {principal.opd} may not act for OPD {opd_code}")
+
+
+async def place_order(
+    session: AsyncSession, principal: Principal, request: PlaceOrder
+) -> OrderPublic:
+    """Runs inside the caller's transaction (the one that also claims the Idempotency-Key)."""
+    _require_buyer_of(principal, request.opd_code)
+    requested = [RequestedLine(line.product_id, line.quantity) for line in request.lines]
+    with domain_rules():
+        domain.check_distinct_products(requested)
+        known = await catalog_view.known_products(session, [line.product_id for line in requested])
+        categories = await catalog_view.categories_with_pdn_wajib(
+            session, {product.category for product in known.values()}
+        )
+        draft = domain.draft_order(requested, known, categories)
+    vendor = domain.resolve_vendor(*await catalog_view.vendor_facts(session, draft.vendor_id))
+    if vendor is None:
+        raise Conflict(
+            f"the facts of vendor {draft.vendor_id} are not known yet; retry later",
+            rule="vendor_unknown",
+        )
+    # Everything else is read; from here on orders of this OPD and year queue on the budget row.
+    budget = await db.lock_budget(session, request.fiscal_year, request.opd_code)
+    if budget is None:
+        raise Conflict(
+            f"OPD {request.opd_code} has no budget for {request.fiscal_year}",
+            rule="budget_missing",
+        )
+    committed = await db.committed_spend(session, budget.fiscal_year, budget.opd_code)
+    with domain_rules():
+        domain.check_fits_pagu(
+            pagu_idr=budget.pagu_idr, committed_idr=committed, order_total_idr=draft.total_idr
+        )
+    event = OrderPlaced(
+        order_id=str(uuid.uuid4()),
+        opd_code=budget.opd_code,
+        region_code=budget.region_code,
+        fiscal_year=budget.fiscal_year,
+        rup_code=request.rup_code,
+        vendor_id=draft.vendor_id,
+        vendor_scale=vendor.scale,
+        vendor_legal_form=vendor.legal_form,
+        vendor_region_code=vendor.region_code,
+        lines=draft.lines,
+        total_idr=draft.total_idr,
+        placed_at=_now(),
+    )
+    order = db.Order(
+        order_id=event.order_id,
+        opd_code=event.opd_code,
+        region_code=event.region_code,
+        fiscal_year=event.fiscal_year,
+        rup_code=event.rup_code,
+        vendor_id=event.vendor_id,
+        vendor_scale=event.vendor_scale.value,
+        vendor_legal_form=event.vendor_legal_form.value,
+        vendor_region_code=event.vendor_region_code,
+        lines=[line.model_dump(mode="json") for line in event.lines],
+        total_idr=event.total_idr,
+        status=OrderStatus.PLACED.value,
+        version=1,
+        placed_at=event.placed_at,
+    )
+    session.add(order)
+    await session.flush()
+    await enqueue(
+        session, event, source=SOURCE, subject=order.order_id, sequence=1, time=event.placed_at
+    )
+    return OrderPublic.of(order)
+
+
+# --- the order lifecycle -----------------------------------------------------------------------
+
+
+def _authorize_change(principal: Principal, order: db.Order, action: OrderAction) -> None:
+    if action is OrderAction.ACCEPT:
+        principal.require_role(Role.VENDOR)
+        if principal.vendor_id != order.vendor_id:
+            raise Forbidden("only the vendor the order is addressed to may accept it")
+    else:
+        _require_buyer_of(principal, order.opd_code)
+
+
+async def change_order(
+    sessions: SessionFactory,
+    principal: Principal,
+    order_id: str,
+    action: OrderAction,
+    reason: str | None = None,
+) -> OrderPublic:
+    async with sessions() as session, session.begin():
+        order = await db.get_order(session, order_id, lock=True)
+        if order is None:
+            raise NotFound(f"order {order_id} does not exist")
+        _authorize_change(principal, order, action)
+        with domain_rules():
+            status = domain.transition(OrderStatus(order.status), action)
+        now = _now()
+        order.status = status.value
+        order.version += 1
+        event: OrderAccepted | OrderCompleted | OrderCancelled
+        if action is OrderAction.ACCEPT:
+            order.accepted_at = now
+            event = OrderAccepted(order_id=order_id, accepted_at=now)
+        elif action is OrderAction.COMPLETE:
+            order.completed_at = now
+            event = OrderCompleted(order_id=order_id, completed_at=now)
+        else:
+            assert reason is not None  # the API requires it
+            order.cancelled_at, order.cancel_reason = now, reason
+            event = OrderCancelled(order_id=order_id, reason=reason, cancelled_at=now)
+        session.add(order)
+        await enqueue(
+            session, event, source=SOURCE, subject=order_id, sequence=order.version, time=now
+        )
+        return OrderPublic.of(order)
+
+
+# --- reading orders ----------------------------------------------------------------------------
+
+
+def _may_read(principal: Principal, order: db.Order) -> bool:
+    match principal.role:
+        case Role.BUYER:
+            return principal.opd == order.opd_code
+        case Role.VENDOR:
+            return principal.vendor_id == order.vendor_id
+        case Role.ADMIN | Role.AUDITOR:
+            return principal.covers_region(order.region_code)
+        case _:
+            return False
+
+
+async def get_order(sessions: SessionFactory, principal: Principal, order_id: str) -> OrderPublic:
+    async with sessions() as session:
+        order = await db.get_order(session, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} does not exist")
+    if not _may_read(principal, order):
+        raise Forbidden(f"order {order_id} is outside this token's scope")
+    return OrderPublic.of(order)
+
+
+async def list_orders(
+    sessions: SessionFactory,
+    principal: Principal,
+    *,
+    opd_code: str | None,
+    fiscal_year: int | None,
+    status: OrderStatus | None,
+    paging: PageParams,
+) -> Page[OrderPublic]:
+    principal.require_role(Role.BUYER, Role.VENDOR, Role.ADMIN, Role.AUDITOR)
+    region, vendor_id = None, None
+    if principal.role is Role.BUYER:
+        if opd_code is not None and opd_code != principal.opd:
+            raise Forbidden(f"a buyer of OPD {principal.opd} may not read OPD {opd_code}")
+        opd_code = principal.opd
+    elif principal.role is Role.VENDOR:
+        vendor_id = principal.vendor_id
+    else:
+        if opd_code is not None:
+            principal.require_region(domain.region_of_opd(opd_code))
+        region = principal.region
+    async with sessions() as session:
+        orders, total = await db.list_orders(
+            session,
+            region=region,
+            opd_code=opd_code,
+            vendor_id=vendor_id,
+            fiscal_year=fiscal_year,
+            status=status.value if status else None,
+            limit=paging.limit,
+            offset=paging.offset,
+        )
+    return Page(items=[OrderPublic.of(order) for order in orders], total=total)
