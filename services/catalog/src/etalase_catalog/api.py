@@ -1,0 +1,113 @@
+"""The catalog's HTTP routes (api.md, "catalog"): reads are public, writes need a token."""
+
+from typing import Annotated
+
+from etalase_events.models import Catalog
+from etalase_events.primitives import RegionCode
+from etalase_platform.auth import CurrentPrincipal
+from etalase_platform.deps import IdempotencyKey, Page, Paging, Sessions
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from etalase_catalog import service
+from etalase_catalog.db import ProductFilter
+from etalase_catalog.domain import ProductStatus
+from etalase_catalog.schemas import (
+    CategoryCount,
+    DelistRequest,
+    PriceChange,
+    ProductCreate,
+    ProductPublic,
+    TkdnCertificate,
+)
+
+router = APIRouter(tags=["catalog"])
+
+
+@router.post("/products", status_code=201, response_model=ProductPublic)
+async def list_product(
+    body: ProductCreate,
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """List a product (tayang). Only a verified, unsuspended vendor, for itself; 409 when the
+    catalog has not heard of its verification yet (retry once the events arrived)."""
+    stored = await service.list_product(sessions, principal, body, idempotency_key)
+    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+
+
+@router.get("/products/{product_id}")
+async def get_product(product_id: str, sessions: Sessions) -> ProductPublic:
+    return await service.get_product(sessions, product_id)
+
+
+@router.get("/products")
+async def search_products(
+    sessions: Sessions,
+    paging: Paging,
+    vendor_id: str | None = None,
+    catalog: Catalog | None = None,
+    category: str | None = None,
+    region_code: Annotated[
+        RegionCode | None, Query(description="The vendor's kab/kota, or a province")
+    ] = None,
+    status: ProductStatus | None = None,
+    q: Annotated[str | None, Query(description="Words in the name or brand, any case")] = None,
+) -> Page[ProductPublic]:
+    where = ProductFilter(
+        vendor_id=vendor_id,
+        catalog=catalog,
+        category=category,
+        region_code=region_code,
+        status=status,
+        text=q.strip() if q else None,
+    )
+    return await service.search_products(sessions, where, paging)
+
+
+@router.get("/categories")
+async def categories(
+    sessions: Sessions,
+    paging: Paging,
+    catalog: Catalog | None = None,
+    region_code: Annotated[
+        RegionCode | None, Query(description="The vendor's kab/kota, or a province")
+    ] = None,
+) -> Page[CategoryCount]:
+    """Categories with their count of displayed products."""
+    return await service.categories(sessions, catalog, region_code, paging)
+
+
+@router.patch("/products/{product_id}/price")
+async def change_price(
+    product_id: str, body: PriceChange, principal: CurrentPrincipal, sessions: Sessions
+) -> ProductPublic:
+    return await service.change_price(sessions, principal, product_id, body)
+
+
+@router.put("/products/{product_id}/tkdn")
+async def certify_tkdn(
+    product_id: str, body: TkdnCertificate, principal: CurrentPrincipal, sessions: Sessions
+) -> ProductPublic:
+    return await service.certify_tkdn(sessions, principal, product_id, body)
+
+
+@router.post("/products/{product_id}/delist")
+async def delist(
+    product_id: str,
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    body: DelistRequest | None = None,
+) -> ProductPublic:
+    """By its vendor (`vendor_request`) or by the admin of the region whose local catalogue it is
+    in (`admin`)."""
+    reason = body.reason if body else None
+    return await service.delist(sessions, principal, product_id, reason)
+
+
+@router.post("/products/{product_id}/relist")
+async def relist(product_id: str, principal: CurrentPrincipal, sessions: Sessions) -> ProductPublic:
+    """Display a delisted product again; whoever delisted it relists it."""
+    return await service.relist(sessions, principal, product_id)

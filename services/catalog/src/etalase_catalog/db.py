@@ -1,0 +1,264 @@
+"""The catalog's tables and the queries on them.
+
+Tables get their own SQLAlchemy registry: other services also have a `vendors` table, and their
+models may be imported into the same process (tests, tools), which one shared metadata forbids.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from etalase_events.models import Catalog, DelistReason, LegalForm, Scale
+from sqlalchemy import BigInteger, ColumnElement, Date, DateTime, Numeric, Text, func, or_
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from etalase_catalog.domain import Product, ProductStatus, VendorStatus, VendorView
+
+
+class CatalogTable(SQLModel, registry=registry()):
+    pass
+
+
+class VendorRow(CatalogTable, table=True):
+    __tablename__ = "vendors"
+
+    vendor_id: str = Field(primary_key=True, sa_type=Text)
+    status: str | None = Field(default=None, sa_type=Text)
+    legal_form: str | None = Field(default=None, sa_type=Text)
+    scale: str | None = Field(default=None, sa_type=Text)
+    region_code: str | None = Field(default=None, sa_type=Text)
+    fact_versions: dict[str, int] = Field(default_factory=dict, sa_type=JSONB)
+    version: int = 0
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class ProductRow(CatalogTable, table=True):
+    __tablename__ = "products"
+
+    product_id: str = Field(primary_key=True, sa_type=Text)
+    vendor_id: str = Field(sa_type=Text)
+    catalog: str = Field(sa_type=Text)
+    catalog_region_code: str | None = Field(default=None, sa_type=Text)
+    category: str = Field(sa_type=Text)
+    name: str = Field(sa_type=Text)
+    brand: str | None = Field(default=None, sa_type=Text)
+    unit: str = Field(sa_type=Text)
+    price_idr: int = Field(sa_type=BigInteger)
+    domestic: bool
+    tkdn_pct: Decimal | None = Field(default=None, sa_type=Numeric(5, 2))
+    bmp_pct: Decimal | None = Field(default=None, sa_type=Numeric(5, 2))
+    tkdn_certificate_no: str | None = Field(default=None, sa_type=Text)
+    tkdn_valid_until: date | None = Field(default=None, sa_type=Date)
+    status: str = Field(sa_type=Text)
+    delist_reason: str | None = Field(default=None, sa_type=Text)
+    version: int
+    listed_at: datetime = Field(sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+# --- rows <-> domain --------------------------------------------------------------------------
+
+
+def vendor_view(row: VendorRow) -> VendorView:
+    return VendorView(
+        vendor_id=row.vendor_id,
+        status=VendorStatus(row.status) if row.status else None,
+        legal_form=LegalForm(row.legal_form) if row.legal_form else None,
+        scale=Scale(row.scale) if row.scale else None,
+        region_code=row.region_code,
+        fact_versions=dict(row.fact_versions),
+    )
+
+
+def store_vendor(row: VendorRow, view: VendorView, now: datetime) -> None:
+    row.status = view.status
+    row.legal_form = view.legal_form
+    row.scale = view.scale
+    row.region_code = view.region_code
+    row.fact_versions = dict(view.fact_versions)
+    row.version = view.version
+    row.updated_at = now
+
+
+def product(row: ProductRow) -> Product:
+    return Product(
+        product_id=row.product_id,
+        vendor_id=row.vendor_id,
+        catalog=Catalog(row.catalog),
+        catalog_region_code=row.catalog_region_code,
+        category=row.category,
+        name=row.name,
+        brand=row.brand,
+        unit=row.unit,
+        price_idr=row.price_idr,
+        domestic=row.domestic,
+        tkdn_pct=row.tkdn_pct,
+        bmp_pct=row.bmp_pct,
+        tkdn_certificate_no=row.tkdn_certificate_no,
+        tkdn_valid_until=row.tkdn_valid_until,
+        status=ProductStatus(row.status),
+        delist_reason=DelistReason(row.delist_reason) if row.delist_reason else None,
+        version=row.version,
+        listed_at=row.listed_at,
+        updated_at=row.updated_at,
+    )
+
+
+def store_product(row: ProductRow, state: Product) -> None:
+    for name, value in _product_columns(state).items():
+        setattr(row, name, value)
+
+
+def new_product_row(state: Product) -> ProductRow:
+    return ProductRow(**_product_columns(state))
+
+
+def _product_columns(state: Product) -> dict[str, Any]:
+    columns = asdict(state)
+    columns["catalog"] = state.catalog.value
+    columns["status"] = state.status.value
+    columns["delist_reason"] = state.delist_reason.value if state.delist_reason else None
+    return columns
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+async def lock_vendor(session: AsyncSession, vendor_id: str, *, share: bool) -> VendorRow | None:
+    """The vendor row, locked: shared by product changes (which must see the vendor as it stays
+    until they commit), exclusive by the consumer changing the vendor. Both lock the vendor
+    before its products, so they cannot deadlock."""
+    query = select(VendorRow).where(VendorRow.vendor_id == vendor_id)
+    query = query.with_for_update(read=share).execution_options(populate_existing=True)
+    return (await session.exec(query)).first()
+
+
+async def product_vendor_id(session: AsyncSession, product_id: str) -> str | None:
+    query = select(ProductRow.vendor_id).where(ProductRow.product_id == product_id)
+    return (await session.exec(query)).first()
+
+
+async def lock_product(session: AsyncSession, product_id: str) -> ProductRow | None:
+    """Locked so that concurrent changes take turns and never reuse a sequence."""
+    query = select(ProductRow).where(ProductRow.product_id == product_id).with_for_update()
+    return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+
+async def lock_products_following_vendor(session: AsyncSession, vendor_id: str) -> list[ProductRow]:
+    """The vendor's products a suspension or reinstatement may change, locked, oldest first."""
+    query = (
+        select(ProductRow)
+        .where(ProductRow.vendor_id == vendor_id)
+        .where(
+            or_(
+                col(ProductRow.status) == ProductStatus.TAYANG,
+                col(ProductRow.delist_reason) == DelistReason.VENDOR_SUSPENDED,
+            )
+        )
+        .order_by(col(ProductRow.listed_at), col(ProductRow.product_id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def product_with_vendor(
+    session: AsyncSession, product_id: str
+) -> tuple[ProductRow, VendorRow] | None:
+    query = (
+        select(ProductRow, VendorRow)
+        .join(VendorRow, col(VendorRow.vendor_id) == col(ProductRow.vendor_id))
+        .where(ProductRow.product_id == product_id)
+    )
+    return (await session.exec(query)).first()
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    vendor_id: str | None = None
+    catalog: Catalog | None = None
+    category: str | None = None
+    region_code: str | None = None
+    """The vendor's region: a kab/kota, or a province for all its kab/kota."""
+    status: ProductStatus | None = None
+    text: str | None = None
+    """Case-insensitive search in name and brand."""
+
+
+def _conditions(where: ProductFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.vendor_id is not None:
+        conditions.append(col(ProductRow.vendor_id) == where.vendor_id)
+    if where.catalog is not None:
+        conditions.append(col(ProductRow.catalog) == where.catalog.value)
+    if where.category is not None:
+        conditions.append(col(ProductRow.category) == where.category)
+    if where.status is not None:
+        conditions.append(col(ProductRow.status) == where.status.value)
+    if where.region_code is not None:
+        conditions.append(
+            or_(
+                col(VendorRow.region_code) == where.region_code,
+                col(VendorRow.region_code).startswith(where.region_code + ".", autoescape=True),
+            )
+        )
+    if where.text:
+        pattern = f"%{_escape_like(where.text)}%"
+        conditions.append(
+            or_(
+                col(ProductRow.name).ilike(pattern, escape="\\"),
+                col(ProductRow.brand).ilike(pattern, escape="\\"),
+            )
+        )
+    return conditions
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search_products(
+    session: AsyncSession, where: ProductFilter, *, limit: int, offset: int
+) -> tuple[list[tuple[ProductRow, VendorRow]], int]:
+    joined = col(VendorRow.vendor_id) == col(ProductRow.vendor_id)
+    conditions = _conditions(where)
+    count = select(func.count()).select_from(ProductRow).join(VendorRow, joined).where(*conditions)
+    total = (await session.exec(count)).one()
+    rows = (
+        select(ProductRow, VendorRow)
+        .join(VendorRow, joined)
+        .where(*conditions)
+        .order_by(col(ProductRow.listed_at).desc(), col(ProductRow.product_id))
+        .limit(limit)
+        .offset(offset)
+    )
+    found = (await session.exec(rows)).all()
+    return [(p, v) for p, v in found], total
+
+
+async def displayed_categories(
+    session: AsyncSession,
+    *,
+    catalog: Catalog | None,
+    region_code: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[str, int]], int]:
+    """Categories with their count of displayed products (categories with none are left out)."""
+    where = ProductFilter(catalog=catalog, region_code=region_code, status=ProductStatus.TAYANG)
+    joined = col(VendorRow.vendor_id) == col(ProductRow.vendor_id)
+    counted = (
+        select(col(ProductRow.category), func.count())
+        .select_from(ProductRow)
+        .join(VendorRow, joined)
+        .where(*_conditions(where))
+        .group_by(col(ProductRow.category))
+    )
+    total = (await session.exec(select(func.count()).select_from(counted.subquery()))).one()
+    page = counted.order_by(col(ProductRow.category)).limit(limit).offset(offset)
+    found = (await session.exec(page)).all()
+    return [(category, int(n)) for category, n in found], total

@@ -1,0 +1,104 @@
+"""Request and response bodies of the catalog API (api.md, "catalog")."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from etalase_events.models import Catalog, DelistReason, LegalForm, Scale
+from etalase_events.primitives import RegionCode
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
+
+from etalase_catalog.domain import BMP_MAX, TKDN_MAX, ProductDraft, ProductStatus
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+_AsNumber = PlainSerializer(float, return_type=float, when_used="json")
+TkdnPct = Annotated[Decimal, Field(ge=0, le=TKDN_MAX, decimal_places=2), _AsNumber]
+BmpPct = Annotated[Decimal, Field(ge=0, le=BMP_MAX, decimal_places=2), _AsNumber]
+# A bound keeps absurd prices a 422 rather than a database overflow.
+Price = Annotated[StrictInt, Field(gt=0, le=10**15, description="Whole rupiah, more than 0")]
+PercentOut = Annotated[Decimal, _AsNumber]
+
+
+class ProductCreate(BaseModel):
+    vendor_id: Label
+    catalog: Catalog
+    catalog_region_code: RegionCode | None = Field(
+        None, description="Required for `lokal`: the vendor's own kab/kota (or its province)"
+    )
+    category: Label
+    name: Name
+    brand: Label | None = None
+    unit: Label
+    price_idr: Price
+    domestic: StrictBool
+    tkdn_pct: TkdnPct | None = None
+    bmp_pct: BmpPct | None = None
+    tkdn_certificate_no: Label | None = Field(None, description="Required when tkdn_pct is given")
+
+    def draft(self) -> ProductDraft:
+        return ProductDraft(**self.model_dump())
+
+
+class PriceChange(BaseModel):
+    price_idr: Price
+
+
+class TkdnCertificate(BaseModel):
+    tkdn_pct: TkdnPct
+    bmp_pct: BmpPct
+    certificate_no: Label
+    valid_until: date
+
+
+class DelistRequest(BaseModel):
+    reason: DelistReason | None = Field(
+        None,
+        description="`vendor_request` (the vendor) or `admin` (the regional admin); defaults to"
+        " the caller's. `vendor_suspended` is set only by a suspension.",
+    )
+
+
+class ProductPublic(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    product_id: str
+    vendor_id: str
+    catalog: Catalog
+    catalog_region_code: str | None
+    category: str
+    name: str
+    brand: str | None
+    unit: str
+    price_idr: int
+    domestic: bool
+    tkdn_pct: PercentOut | None
+    bmp_pct: PercentOut | None
+    tkdn_certificate_no: str | None
+    tkdn_valid_until: date | None
+    status: ProductStatus
+    delist_reason: DelistReason | None
+    vendor_scale: Scale | None
+    """The vendor as catalog last heard of it."""
+    vendor_legal_form: LegalForm | None
+    vendor_region_code: str | None
+    listed_at: datetime
+    updated_at: datetime
+    version: int
+    """The sequence of the product's latest event."""
+
+
+class CategoryCount(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    category: str
+    tayang: int
+    """Displayed products in this category."""

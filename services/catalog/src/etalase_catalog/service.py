@@ -1,0 +1,263 @@
+"""The catalog's use cases: each opens a transaction, checks scope, asks the domain, writes the
+new state and enqueues its event in the same transaction.
+
+Locking: a product change locks its vendor's row shared, then the product row exclusively; the
+consumer applying a vendor event locks the vendor row exclusively, then the vendor's products.
+Same order everywhere, so no deadlock; and a suspension waits for product changes in flight, then
+sees them (a product relisted concurrently with a suspension is still taken down).
+"""
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from etalase_events.models import Catalog, DelistReason, Event
+from etalase_platform.auth import Principal, Role
+from etalase_platform.db import SessionFactory
+from etalase_platform.deps import Page, PageParams
+from etalase_platform.idempotency import StoredResponse, fingerprint, run_once
+from etalase_platform.outbox import enqueue
+from etalase_platform.problems import Conflict, Forbidden, Invalid, NotFound
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from etalase_catalog import db, domain
+from etalase_catalog.domain import Actor, Change, Product, VendorView
+from etalase_catalog.schemas import (
+    CategoryCount,
+    PriceChange,
+    ProductCreate,
+    ProductPublic,
+    TkdnCertificate,
+)
+
+SOURCE = "etalase/catalog"
+WIB = ZoneInfo("Asia/Jakarta")
+
+Decision = Callable[[Product, Actor, VendorView, datetime], Change | None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _today_in_wib() -> date:
+    return datetime.now(WIB).date()
+
+
+@contextmanager
+def _rules() -> Iterator[None]:
+    """Domain errors as problem details."""
+    try:
+        yield
+    except domain.InvalidField as error:
+        raise Invalid(error.field, error.message) from None
+    except domain.RuleBroken as error:
+        raise Conflict(error.detail, **error.extra) from None
+
+
+def public(product: Product, vendor: VendorView) -> ProductPublic:
+    return ProductPublic(
+        **asdict(product),
+        vendor_scale=vendor.scale,
+        vendor_legal_form=vendor.legal_form,
+        vendor_region_code=vendor.region_code,
+    )
+
+
+async def _enqueue(session: AsyncSession, product: Product, event: Event) -> None:
+    await enqueue(
+        session, event, source=SOURCE, subject=product.product_id, sequence=product.version
+    )
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+async def list_product(
+    sessions: SessionFactory, principal: Principal, body: ProductCreate, idempotency_key: str | None
+) -> StoredResponse:
+    principal.require_role(Role.VENDOR)
+    if body.vendor_id != principal.vendor_id:
+        raise Forbidden(f"a vendor lists only its own products, not vendor {body.vendor_id}'s")
+
+    async def create(session: AsyncSession) -> dict[str, Any]:
+        vendor_row = await db.lock_vendor(session, body.vendor_id, share=True)
+        vendor = db.vendor_view(vendor_row) if vendor_row else None
+        with _rules():
+            product, event = domain.list_product(
+                body.draft(), vendor, product_id=str(uuid.uuid4()), now=_now()
+            )
+        assert vendor is not None  # list_product refuses unknown vendors
+        session.add(db.new_product_row(product))
+        await _enqueue(session, product, event)
+        return public(product, vendor).model_dump(mode="json")
+
+    return await run_once(
+        sessions,
+        key=idempotency_key,
+        scope=f"catalog.products:{body.vendor_id}",
+        request_fingerprint=fingerprint(body.model_dump(mode="json")),
+        create=create,
+    )
+
+
+async def change_price(
+    sessions: SessionFactory, principal: Principal, product_id: str, body: PriceChange
+) -> ProductPublic:
+    def decide(product: Product, actor: Actor, vendor: VendorView, now: datetime) -> Change | None:
+        return domain.change_price(product, body.price_idr, vendor, now)
+
+    return await _change(sessions, principal, product_id, decide, admin_may=False)
+
+
+async def certify_tkdn(
+    sessions: SessionFactory, principal: Principal, product_id: str, body: TkdnCertificate
+) -> ProductPublic:
+    def decide(product: Product, actor: Actor, vendor: VendorView, now: datetime) -> Change | None:
+        return domain.certify_tkdn(
+            product,
+            tkdn_pct=body.tkdn_pct,
+            bmp_pct=body.bmp_pct,
+            certificate_no=body.certificate_no,
+            valid_until=body.valid_until,
+            vendor=vendor,
+            now=now,
+            today=_today_in_wib(),
+        )
+
+    return await _change(sessions, principal, product_id, decide, admin_may=False)
+
+
+async def delist(
+    sessions: SessionFactory, principal: Principal, product_id: str, reason: DelistReason | None
+) -> ProductPublic:
+    def decide(product: Product, actor: Actor, vendor: VendorView, now: datetime) -> Change:
+        return domain.delist(product, actor, vendor, now, requested=reason)
+
+    return await _change(sessions, principal, product_id, decide, admin_may=True)
+
+
+async def relist(sessions: SessionFactory, principal: Principal, product_id: str) -> ProductPublic:
+    return await _change(sessions, principal, product_id, domain.relist, admin_may=True)
+
+
+async def _change(
+    sessions: SessionFactory,
+    principal: Principal,
+    product_id: str,
+    decide: Decision,
+    *,
+    admin_may: bool,
+) -> ProductPublic:
+    principal.require_role(Role.VENDOR, *([Role.ADMIN] if admin_may else []))
+    async with sessions() as session, session.begin():
+        vendor_id = await db.product_vendor_id(session, product_id)
+        if vendor_id is None:
+            raise NotFound(f"product {product_id} not found")
+        vendor_row = await db.lock_vendor(session, vendor_id, share=True)
+        row = await db.lock_product(session, product_id)
+        assert vendor_row is not None and row is not None  # foreign key; products stay
+        product, vendor = db.product(row), db.vendor_view(vendor_row)
+        actor = _actor(principal, product)
+        with _rules():
+            change = decide(product, actor, vendor, _now())
+        if change is not None:
+            product, event = change
+            db.store_product(row, product)
+            await _enqueue(session, product, event)
+        return public(product, vendor)
+
+
+def _actor(principal: Principal, product: Product) -> Actor:
+    """The vendor acts on its own products; an admin on its region's local catalogue."""
+    if principal.role is Role.VENDOR:
+        if principal.vendor_id != product.vendor_id:
+            raise Forbidden(f"product {product.product_id} belongs to another vendor")
+        return Actor.VENDOR
+    region = product.catalog_region_code
+    if (
+        product.catalog is not Catalog.LOKAL
+        or region is None
+        or not principal.covers_region(region)
+    ):
+        raise Forbidden(
+            f"product {product.product_id} is not in the local catalogue of region"
+            f" {principal.region}"
+        )
+    return Actor.ADMIN
+
+
+# --- the vendor view, from registration events ----------------------------------------------
+
+
+async def hear_vendor_event(
+    session: AsyncSession, vendor_id: str, event: Event, sequence: int
+) -> None:
+    """Apply a registration event in the consumer's transaction; a stale or repeated one is a
+    no-op. A new status delists or relists the vendor's products, with their events."""
+    row = await db.lock_vendor(session, vendor_id, share=False)
+    before = db.vendor_view(row) if row else VendorView(vendor_id)
+    after = before.heard(sequence, domain.vendor_facts(event))
+    if after is before:
+        return
+    now = _now()
+    if row is None:
+        row = db.VendorRow(vendor_id=vendor_id, updated_at=now)
+        session.add(row)
+    db.store_vendor(row, after, now)
+    status_news = after.fact_versions.get("status") != before.fact_versions.get("status")
+    if status_news and after.status is not None:
+        at = domain.status_change_time(event) or now
+        await _products_follow(session, vendor_id, after.status, at)
+
+
+async def _products_follow(
+    session: AsyncSession, vendor_id: str, status: domain.VendorStatus, at: datetime
+) -> None:
+    rows = {r.product_id: r for r in await db.lock_products_following_vendor(session, vendor_id)}
+    products = [db.product(row) for row in rows.values()]
+    for product, event in domain.follow_vendor_status(status, products, at):
+        db.store_product(rows[product.product_id], product)
+        await _enqueue(session, product, event)
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+async def get_product(sessions: SessionFactory, product_id: str) -> ProductPublic:
+    async with sessions() as session:
+        found = await db.product_with_vendor(session, product_id)
+    if found is None:
+        raise NotFound(f"product {product_id} not found")
+    row, vendor_row = found
+    return public(db.product(row), db.vendor_view(vendor_row))
+
+
+async def search_products(
+    sessions: SessionFactory, where: db.ProductFilter, paging: PageParams
+) -> Page[ProductPublic]:
+    async with sessions() as session:
+        found, total = await db.search_products(
+            session, where, limit=paging.limit, offset=paging.offset
+        )
+    items = [public(db.product(row), db.vendor_view(vendor)) for row, vendor in found]
+    return Page[ProductPublic](items=items, total=total)
+
+
+async def categories(
+    sessions: SessionFactory, catalog: Catalog | None, region_code: str | None, paging: PageParams
+) -> Page[CategoryCount]:
+    async with sessions() as session:
+        found, total = await db.displayed_categories(
+            session,
+            catalog=catalog,
+            region_code=region_code,
+            limit=paging.limit,
+            offset=paging.offset,
+        )
+    items = [CategoryCount(category=category, tayang=n) for category, n in found]
+    return Page[CategoryCount](items=items, total=total)
