@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
 from etalase_events.topics import ALL_TOPICS as TOPICS
 from etalase_events.topics import PARTITIONS, dlq
+
 REPLICATION_FACTOR = 1
 
 TOPIC_ALREADY_EXISTS = 36
