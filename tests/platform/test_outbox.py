@@ -236,3 +236,30 @@ async def test_a_relay_killed_mid_publish_loses_nothing(
     ids = {decode(v).envelope.id for v in values}
     assert len(ids) == 5000
     await engine.dispose()
+
+
+async def test_old_published_rows_are_purged_and_unpublished_ones_never(
+    new_database: DatabaseFactory,
+) -> None:
+    from etalase_platform.outbox import purge_published
+
+    _, engine = await _database(new_database)
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        for subject in ("old", "recent", "pending"):
+            await enqueue(session, verified(subject), source="t", subject=subject, sequence=1)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE outbox SET published_at = now() - interval '2 days'"
+                " WHERE message_key = 'old'"
+            )
+        )
+        await connection.execute(
+            text("UPDATE outbox SET published_at = now() WHERE message_key = 'recent'")
+        )
+    assert await purge_published(engine, hours=24) == 1
+    async with engine.connect() as connection:
+        keys = {row[0] for row in await connection.execute(text("SELECT message_key FROM outbox"))}
+    assert keys == {"recent", "pending"}
+    await engine.dispose()

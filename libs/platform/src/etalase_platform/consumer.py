@@ -31,6 +31,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_platform import metrics
@@ -152,6 +153,7 @@ class IdempotentConsumer:
         batch_size: int = 500,
     ) -> None:
         self.name = name
+        self.group_id = group_id  # the Kafka group, as OTel's messaging.consumer.group.name
         self.topics = tuple(topics)
         self._service = service
         self._projector = projector
@@ -242,7 +244,7 @@ class IdempotentConsumer:
                     "messaging.system": "kafka",
                     "messaging.operation.type": "process",
                     "messaging.destination.name": record.topic,
-                    "messaging.consumer.group.name": self.name,
+                    "messaging.consumer.group.name": self.group_id,
                     "messaging.destination.partition.id": str(record.partition),
                     "messaging.kafka.offset": record.offset,
                     "messaging.message.id": decoded.envelope.id,
@@ -438,3 +440,14 @@ async def _retrying(action: Callable[[], Awaitable[T]], name: str) -> T:
             log.warning("%s: transient failure %r; retrying in %.1fs", name, error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
+
+
+async def purge_inbox(engine: AsyncEngine, *, days: float) -> int:
+    """Forgets applied ids older than `days`: by then the stored offsets alone keep a
+    redelivery from being applied again."""
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            text("DELETE FROM inbox WHERE applied_at < now() - make_interval(secs => :seconds)"),
+            {"seconds": days * 86400},
+        )
+    return int(result.rowcount)

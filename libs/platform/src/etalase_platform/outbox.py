@@ -227,3 +227,12 @@ async def backlog(engine: AsyncEngine) -> tuple[int, float]:
         )
         count, age = result.one()
     return int(count), float(age)
+
+
+async def purge_published(engine: AsyncEngine, *, hours: float) -> int:
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :seconds)"),
+            {"seconds": hours * 3600},
+        )
+    return int(result.rowcount)

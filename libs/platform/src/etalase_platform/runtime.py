@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from etalase_platform import metrics
-from etalase_platform.consumer import IdempotentConsumer, Projector
+from etalase_platform.consumer import IdempotentConsumer, Projector, purge_inbox
 from etalase_platform.db import (
     SessionFactory,
     create_engine,
@@ -20,7 +20,7 @@ from etalase_platform.db import (
     session_factory,
     upgrade_to_head,
 )
-from etalase_platform.outbox import OutboxRelay, backlog, kafka_producer
+from etalase_platform.outbox import OutboxRelay, backlog, kafka_producer, purge_published
 from etalase_platform.settings import ServiceSettings
 from etalase_platform.telemetry import setup_tracing
 
@@ -77,6 +77,7 @@ class ServiceRuntime:
             )
             self._spawn(relay.run_forever, "outbox-relay")
             self._spawn(self._watch_outbox, "outbox-metrics")
+        self._spawn(self._purge_history, "purge-history")
         for subscription in self.subscriptions:
             consumer = self.consumer(subscription)
             await consumer.start()
@@ -137,6 +138,13 @@ class ServiceRuntime:
                     await asyncio.sleep(1)
 
         self._tasks.append(asyncio.create_task(guarded(), name=f"{self.service}:{name}"))
+
+    async def _purge_history(self) -> None:
+        """Keeps the outbox and the inbox from growing without end."""
+        while True:
+            await purge_published(self.engine, hours=self.settings.outbox_retention_hours)
+            await purge_inbox(self.engine, days=self.settings.inbox_retention_days)
+            await asyncio.sleep(600)
 
     async def _watch_outbox(self) -> None:
         while True:

@@ -41,6 +41,9 @@ class ServiceSettings(BaseSettings):
 
     relay_batch_size: int = 500
     relay_idle_poll_seconds: float = 0.02
+    # published outbox rows and applied-event ids are kept this long for audits and dedup
+    outbox_retention_hours: float = 24.0
+    inbox_retention_days: float = 14.0
     consumer_batch_size: int = 500
     consumer_group: str | None = None
 
