@@ -19,6 +19,9 @@ from etalase_events.topics import ALL_TOPICS as TOPICS
 from etalase_events.topics import PARTITIONS, dlq
 
 REPLICATION_FACTOR = 1
+# The log is the system of record: reporting rebuilds its projections from its start.
+# (Test and benchmark topics keep the broker's 24-hour default.)
+KEEP_FOREVER = {"retention.ms": "-1"}
 
 TOPIC_ALREADY_EXISTS = 36
 RETRIABLE_CODES = {5, 7, 41, 51}  # leader not available, request timed out, not controller, ...
@@ -51,7 +54,10 @@ async def ensure_topics(bootstrap_servers: str, timeout: float) -> list[str]:
             if not missing:
                 return created
             response = await admin.create_topics(
-                [NewTopic(name, PARTITIONS, REPLICATION_FACTOR) for name in missing],
+                [
+                    NewTopic(name, PARTITIONS, REPLICATION_FACTOR, topic_configs=KEEP_FOREVER)
+                    for name in missing
+                ],
                 timeout_ms=15000,
             )
             retry = False

@@ -77,6 +77,11 @@ def run_migrations(target_metadata: sa.MetaData | None = None) -> None:
     def run(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
+            # Several replicas may start at once on an empty database: one migrates, the
+            # others wait here and then find nothing left to do.
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext('etalase-migrations'))")
+            )
             context.run_migrations()
 
     async def run_async() -> None:
