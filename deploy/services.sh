@@ -12,6 +12,11 @@ alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 start() {
   [[ -f .run/env ]] && source .run/env
+  # Traces go to the Zipkin that deploy/zipkin.sh started, unless an endpoint was given.
+  if [[ -z "${OTEL_EXPORTER_ZIPKIN_ENDPOINT:-}" ]] && bash deploy/zipkin.sh status | grep -q running; then
+    export OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://localhost:${ZIPKIN_PORT:-9411}/api/v2/spans"
+  fi
+  [[ -n "${OTEL_EXPORTER_ZIPKIN_ENDPOINT:-}" ]] && echo "traces to $OTEL_EXPORTER_ZIPKIN_ENDPOINT"
   for entry in "${SERVICES[@]}"; do
     name="${entry%%:*}"; port="${entry##*:}"; pidfile="$RUN_DIR/$name.pid"
     if alive "$pidfile"; then echo "$name already running (pid $(cat "$pidfile"))"; continue; fi

@@ -192,11 +192,13 @@ class IdempotentConsumer:
                     log.exception("%s: batch failed; rewinding to the stored offsets", self.name)
                     await self._rewind(batch)
                     await asyncio.sleep(1)
-            # Kafka's copy of the offsets and the lag gauge are for operators; the database
-            # holds the offsets that matter, so these need not cost a round trip per batch.
+            # Kafka's copy of the offsets is for operators; the database holds the offsets that
+            # matter, so the commit need not cost a round trip per batch. The lag is known
+            # locally (high watermark and position), so it is current after every batch: a
+            # burst drained within a second still shows.
+            await self._record_lag()
             if time.monotonic() - last_bookkeeping > 1.0 or not batch:
                 await self._commit_kafka()
-                await self._record_lag()
                 last_bookkeeping = time.monotonic()
 
     async def _rewind(

@@ -1,0 +1,67 @@
+"""`python -m bench [--quick]`: run every benchmark, print the table, write the JSON and
+docs/benchmarks.md.
+
+Needs Kafka and PostgreSQL (`KAFKA_BOOTSTRAP_SERVERS`, `ETALASE_POSTGRES_URL`: `source .run/env`
+after `bash deploy/up.sh`); starts the services and the baseline itself. Exits 1 when a benchmark
+could not run; a missed target is reported, not an error.
+"""
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bench import markdown, report
+from bench.environment import REPO
+from bench.processes import SERVICES
+from bench.run import run_all
+from bench.sizes import FULL, QUICK
+
+FINDINGS = Path(__file__).parent / "findings.md"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smallest sizes: a smoke test")
+    parser.add_argument(
+        "--json", type=Path, default=REPO / "bench" / "results" / "latest.json", help="JSON out"
+    )
+    parser.add_argument(
+        "--markdown", type=Path, default=REPO / "docs" / "benchmarks.md", help="markdown out"
+    )
+    parser.add_argument(
+        "--logs", type=Path, default=REPO / ".run" / "bench", help="the servers' log files"
+    )
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        choices=SERVICES,
+        help="run this service under pyinstrument (report next to its log; skews its figures)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    command = "uv run python -m bench" + (" --quick" if args.quick else "")
+    sizes = QUICK if args.quick else FULL
+    results = asyncio.run(
+        run_all(sizes, quick=args.quick, command=command, logs=args.logs, profile=args.profile)
+    )
+
+    rows = report.rows(results)
+    print()
+    print(report.table(rows))
+    report.write_json(results, rows, args.json)
+    # the findings interpret a full run; a quick run's figures do not bear them out
+    findings = None if args.quick else FINDINGS
+    args.markdown.parent.mkdir(parents=True, exist_ok=True)
+    args.markdown.write_text(markdown.render(results, rows, findings))
+    print(f"\nwrote {args.json} and {args.markdown}")
+    return 1 if any(row.met is None for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

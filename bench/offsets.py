@@ -1,0 +1,62 @@
+"""Consumer groups that start at the log end instead of the beginning.
+
+A fresh service reads the shared topics from their beginning, which holds whatever earlier runs
+and test suites left there; catalog and purchasing need none of it for the benchmarks (products
+are seeded after they start), so their groups are given offsets at the log end before they start.
+Reporting's groups are named per projection generation, so reporting reads everything.
+"""
+
+import importlib
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import OffsetAndMetadata
+from etalase_platform.runtime import Subscription
+
+SKIP_HISTORY = ("catalog", "purchasing")
+
+
+def subscriptions(service: str) -> Sequence[Subscription]:
+    handlers = importlib.import_module(f"etalase_{service}.handlers")
+    found: Sequence[Subscription] = handlers.subscriptions()
+    return found
+
+
+async def _partitions(kafka: str, topics: Sequence[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        for partition in topic["partitions"]
+    ]
+
+
+async def start_at_log_end(kafka: str, group_id: str, topics: Sequence[str]) -> None:
+    partitions = await _partitions(kafka, topics)
+    if not partitions:  # the topics are not there yet: there is no history to skip
+        return
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit({tp: OffsetAndMetadata(end, "") for tp, end in ends.items()})
+    finally:
+        await consumer.stop()
+
+
+async def skip_history(kafka: str, service: str, consumer_group: str) -> None:
+    """Commits the log end for every consumer `service` runs under `consumer_group`, named as
+    the platform runtime names them (`<consumer_group>.<subscription>`)."""
+    if service not in SKIP_HISTORY:
+        return
+    for subscription in subscriptions(service):
+        await start_at_log_end(kafka, f"{consumer_group}.{subscription.name}", subscription.topics)

@@ -1,0 +1,144 @@
+"""Outbox relay throughput: the platform's `OutboxRelay` publishing pre-written outbox rows, next
+to a raw aiokafka producer sending the same records with the same settings (acks=all).
+
+Both send OrderPlaced envelopes of the sample's size, with a fresh order id per record so that
+keys spread over partitions and buckets as they do in production.
+"""
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from etalase_events.codec import encode
+from etalase_events.envelope import new_envelope
+from etalase_events.samples import ORDER_ID, SAMPLES
+from etalase_platform.db import create_engine, upgrade_to_head
+from etalase_platform.outbox import OutboxRelay, bucket_of, kafka_headers, kafka_producer
+from etalase_platform.telemetry import setup_tracing
+
+from bench.environment import Infra, libpq_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+EVENT_TYPE = "OrderPlaced.v1"
+# a request's trace context, as rows written by a traced request carry one
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+RAW_IN_FLIGHT = 10_000
+
+
+@dataclass(frozen=True)
+class Record:
+    event_id: str
+    key: str
+    payload: str
+
+
+class RecordFactory:
+    """Envelopes of one template with fresh ids; building each through pydantic would make
+    preparing a million rows slower than publishing them."""
+
+    def __init__(self) -> None:
+        envelope = new_envelope(SAMPLES[EVENT_TYPE], source="bench", subject=ORDER_ID, sequence=1)
+        self._template = encode(envelope).value.decode()
+        self._envelope_id = envelope.id
+
+    def make(self) -> Record:
+        event_id, order_id = str(uuid.uuid4()), str(uuid.uuid4())
+        payload = self._template.replace(self._envelope_id, event_id).replace(ORDER_ID, order_id)
+        return Record(event_id, order_id, payload)
+
+    @property
+    def size(self) -> int:
+        return len(self._template.encode())
+
+
+async def _write_outbox(url: str, topic: str, records: list[Record]) -> None:
+    connection = await asyncpg.connect(libpq_url(url))
+    try:
+        await connection.copy_records_to_table(
+            "outbox",
+            columns=[
+                "event_id",
+                "topic",
+                "message_key",
+                "bucket",
+                "sequence",
+                "event_type",
+                "payload",
+                "traceparent",
+            ],
+            records=[
+                (r.event_id, topic, r.key, bucket_of(r.key), 1, EVENT_TYPE, r.payload, TRACEPARENT)
+                for r in records
+            ],
+        )
+        await connection.execute("ANALYZE outbox")
+    finally:
+        await connection.close()
+
+
+async def relay_rate(infra: Infra, records: list[Record]) -> float:
+    """Events/s from unpublished outbox rows to Kafka acks, through one relay as a service runs it
+    (tracing set up as in the services, default batch size)."""
+    url = await infra.new_database("relay")
+    await upgrade_to_head(MIGRATIONS, url)
+    topic = await infra.new_topic("relay")
+    await _write_outbox(url, topic, records)
+    setup_tracing("bench-relay", otlp_endpoint=None, trace_file=None)
+    engine = create_engine(url)
+    producer = kafka_producer(infra.kafka, "bench-relay")
+    await producer.start()
+    try:
+        relay = OutboxRelay(engine, producer, service="bench")
+        started = time.perf_counter()
+        published = 0
+        while published < len(records):
+            published += await relay.publish_batch()
+        elapsed = time.perf_counter() - started
+    finally:
+        await producer.stop()
+        await engine.dispose()
+        await infra.delete_topics([topic])
+    return len(records) / elapsed
+
+
+async def raw_rate(infra: Infra, records: list[Record]) -> float:
+    """Events/s of aiokafka alone: the same records, producer settings and headers, pipelined."""
+    topic = await infra.new_topic("raw-producer")
+    producer = kafka_producer(infra.kafka, "bench-raw")
+    await producer.start()
+    headers = [*kafka_headers(EVENT_TYPE), ("traceparent", TRACEPARENT.encode())]
+    try:
+        started = time.perf_counter()
+        pending = []
+        for record in records:
+            pending.append(
+                await producer.send(
+                    topic, value=record.payload.encode(), key=record.key.encode(), headers=headers
+                )
+            )
+            if len(pending) >= RAW_IN_FLIGHT:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+        elapsed = time.perf_counter() - started
+    finally:
+        await producer.stop()
+        await infra.delete_topics([topic])
+    return len(records) / elapsed
+
+
+async def measure(infra: Infra, events: int) -> dict[str, float]:
+    factory = RecordFactory()
+    records = [factory.make() for _ in range(events)]
+    raw = await raw_rate(infra, records)
+    relay = await relay_rate(infra, records)
+    return {
+        "events": events,
+        "message_bytes": factory.size,
+        "raw_per_s": raw,
+        "relay_per_s": relay,
+        "ratio": relay / raw,
+    }

@@ -1,0 +1,173 @@
+"""The results as a table (printed, and in docs/benchmarks.md) and as JSON."""
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.processes import SERVICES
+
+MEMORY_LIMIT_MIB = 250.0
+FRESHNESS_P99_MS = 250.0
+
+
+@dataclass(frozen=True)
+class Row:
+    what: str
+    measured_as: str
+    result: str
+    baseline: str
+    ratio: str
+    target: str
+    met: bool | None
+    """None when the benchmark did not run (its error is in `result`)."""
+
+
+def _n(value: float, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+    return f"{text} {unit}".strip()
+
+
+def _failed(results: dict[str, Any], key: str) -> str | None:
+    """Why `key` has no figures (its error, or the setup's), or None when it has them."""
+    found = results.get(key)
+    if found is None:
+        setup = results.get("setup", {})
+        return "not run: " + str(setup.get("error", "setup did not finish"))
+    if "error" in found:
+        return "error: " + str(found["error"]).splitlines()[0][:200]
+    return None
+
+
+def _write_path(results: dict[str, Any]) -> Row:
+    what, measured = "order write path", "orders/s through `POST /orders`, 32 closed-loop clients"
+    target = ">= 0.5 of baseline"
+    if error := _failed(results, "write_path"):
+        return Row(what, measured, error, "bare FastAPI + asyncpg insert", "—", target, None)
+    figures = results["write_path"]
+    orders, baseline = figures["orders"], figures["baseline"]
+    measured = f"orders/s through `POST /orders`, {figures['clients']} closed-loop clients"
+    result = (
+        f"{_n(orders['per_s'], 'orders/s')} (p50 {_n(orders['latency_p50_ms'], 'ms')},"
+        f" p99 {_n(orders['latency_p99_ms'], 'ms')}, {orders['errors']} errors)"
+    )
+    base = f"bare FastAPI + asyncpg insert: {_n(baseline['per_s'], 'req/s')}"
+    ratio = figures["ratio"]
+    ok = ratio >= 0.5 and orders["errors"] == 0
+    return Row(what, measured, result, base, f"{ratio:.2f}", target, ok)
+
+
+def _relay(results: dict[str, Any]) -> Row:
+    what = "outbox relay"
+    measured = "events/s from outbox rows to Kafka acks (one `OutboxRelay`)"
+    target = ">= 0.5 of raw"
+    if error := _failed(results, "relay"):
+        return Row(what, measured, error, "raw aiokafka producer, acks=all", "—", target, None)
+    figures = results["relay"]
+    measured += f", {figures['events']:,} events of {figures['message_bytes']} B"
+    base = f"raw aiokafka producer, acks=all: {_n(figures['raw_per_s'], 'events/s')}"
+    ratio = figures["ratio"]
+    result = _n(figures["relay_per_s"], "events/s")
+    return Row(what, measured, result, base, f"{ratio:.2f}", target, ratio >= 0.5)
+
+
+def _projection(results: dict[str, Any]) -> Row:
+    what = "projection catch-up"
+    measured = "events/s applying N events from Kafka (`bench.projection`)"
+    target = ">= 0.5 of raw, >= 20x naive"
+    if error := _failed(results, "projection"):
+        return Row(what, measured, error, "raw consume; naive projector", "—", target, None)
+    figures = results["projection"]
+    rates = projection_rates(figures)
+    if "events" in figures:
+        measured = f"events/s applying {int(figures['events']):,} events from Kafka"
+    base = (
+        f"raw aiokafka consume: {_n(rates['raw'], 'events/s')};"
+        f" naive (one transaction per event): {_n(rates['naive'], 'events/s')}"
+    )
+    of_raw = rates["projector"] / rates["raw"] if rates["raw"] else 0.0
+    of_naive = rates["projector"] / rates["naive"] if rates["naive"] else 0.0
+    ratio = f"{of_raw:.2f} of raw, {of_naive:.0f}x naive"
+    result = _n(rates["projector"], "events/s")
+    return Row(what, measured, result, base, ratio, target, of_raw >= 0.5 and of_naive >= 20)
+
+
+def projection_rates(figures: dict[str, Any]) -> dict[str, float]:
+    """The three rates of `bench.projection.measure`."""
+    return {
+        "projector": float(figures["projector_events_per_s"]),
+        "raw": float(figures["raw_consume_events_per_s"]),
+        "naive": float(figures["naive_events_per_s"]),
+    }
+
+
+def _freshness(results: dict[str, Any]) -> Row:
+    what = "end-to-end freshness"
+    measured = "`POST /orders` 201 → counted by `GET /compliance/opd`, open model"
+    target = f"p99 < {FRESHNESS_P99_MS:.0f} ms"
+    if error := _failed(results, "freshness"):
+        return Row(what, measured, error, "—", "—", target, None)
+    f = results["freshness"]
+    measured = (
+        f"`POST /orders` 201 → counted by `GET /compliance/opd`, {f['rate_per_s']:.0f} orders/s"
+        f" for {f['duration_s']:.0f} s (open model)"
+    )
+    result = f"p50 {_n(f['p50_ms'])} / p95 {_n(f['p95_ms'])} / p99 {_n(f['p99_ms'])} ms"
+    problems = []
+    if f["orders_never_counted"]:
+        problems.append(f"{f['orders_never_counted']} never counted")
+    if f["orders_failed"]:
+        problems.append(f"{f['orders_failed']} POSTs failed")
+    if problems:
+        result += f" ({', '.join(problems)})"
+    ok = f["p99_ms"] < FRESHNESS_P99_MS and not problems
+    return Row(what, measured, result, "—", "—", target, ok)
+
+
+def _memory(results: dict[str, Any]) -> list[Row]:
+    rows = []
+    memory = results.get("memory", {})
+    for service in SERVICES:
+        what = f"memory: {service}"
+        measured = "peak RSS of the service process during the run (VmHWM)"
+        target = f"< {MEMORY_LIMIT_MIB:.0f} MiB"
+        peak = memory.get(service, {}).get("peak_rss_mib")
+        if peak is None:
+            reason = _failed(results, "setup") or "not measured"
+            rows.append(Row(what, measured, reason, "—", "—", target, None))
+        else:
+            ok = peak < MEMORY_LIMIT_MIB
+            rows.append(Row(what, measured, _n(peak, "MiB"), "—", "—", target, ok))
+    return rows
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    return [
+        _write_path(results),
+        _relay(results),
+        _projection(results),
+        _freshness(results),
+        *_memory(results),
+    ]
+
+
+def _mark(met: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: "—"}[met]
+
+
+def table(all_rows: list[Row]) -> str:
+    header = "| what | measured as | result | baseline in the same run | ratio | target | met |"
+    lines = [header, "|---|---|---|---|---|---|---|"]
+    for r in all_rows:
+        cells = [r.what, r.measured_as, r.result, r.baseline, r.ratio, r.target, _mark(r.met)]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def write_json(results: dict[str, Any], all_rows: list[Row], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {**results, "rows": [asdict(r) for r in all_rows]}
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n")

@@ -1,0 +1,155 @@
+"""Runs every benchmark in one go: the two that need no service first (outbox relay, projection
+catch-up) on a quiet machine, then the four services and the baseline as subprocesses for the
+order write path and end-to-end freshness, their peak memory read as they stop.
+
+A benchmark that fails is recorded with its error and the others still run."""
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import freshness, relay, write_path
+from bench.environment import Infra, machine
+from bench.load import client
+from bench.processes import (
+    CONSUMING,
+    SERVICES,
+    Server,
+    start_baseline,
+    start_service,
+    wait_caught_up,
+)
+from bench.scenario import Scenario
+from bench.sizes import Sizes
+
+log = logging.getLogger("bench")
+Results = dict[str, Any]
+CATCH_UP_TIMEOUT_S = 600.0
+QUICK_NAIVE_SAMPLE = 300
+
+
+async def _guarded(name: str, results: Results, work: Callable[[], Awaitable[Any]]) -> None:
+    log.info("%s ...", name)
+    try:
+        results[name] = await work()
+    except Exception as error:
+        log.error("%s failed: %r", name, error)
+        results[name] = {"error": f"{type(error).__name__}: {error}"}
+        results[name]["traceback"] = traceback.format_exc()
+    log.info("%s done", name)
+
+
+async def _projection(infra: Infra, events: int, *, quick: bool) -> dict[str, float]:
+    from bench import projection  # reporting's; imported here so that a break in it fails
+    # this benchmark only
+
+    if quick:
+        # a transaction per event is slow by design: a small sample keeps --quick quick
+        projection.NAIVE_SAMPLE = min(projection.NAIVE_SAMPLE, QUICK_NAIVE_SAMPLE)
+    return await projection.measure(infra.kafka, infra.postgres, events)
+
+
+async def _start_servers(
+    infra: Infra, logs: Path, started: dict[str, Server], profile: Sequence[str]
+) -> None:
+    """Fills `started` as it goes, so that whatever started is stopped even if a start fails."""
+    for name in SERVICES:
+        started[name] = await start_service(name, infra, logs, profile=name in profile)
+    started["baseline"] = await start_baseline(infra, logs)
+    await asyncio.gather(*(server.wait_ready() for server in started.values()))
+
+
+async def _with_services(
+    infra: Infra, sizes: Sizes, logs: Path, profile: Sequence[str], results: Results
+) -> None:
+    servers: dict[str, Server] = {}
+    try:
+        await _start_servers(infra, logs, servers, profile)
+        baseline = servers["baseline"]
+        scenario = Scenario.seeded(
+            infra.run_id, opds=sizes.opds, vendors=sizes.vendors, products=sizes.products
+        )
+        purchasing, reporting = servers["purchasing"].url, servers["reporting"].url
+
+        async def prepare() -> dict[str, Any]:
+            consuming = [servers[name] for name in CONSUMING]
+            history_s = await wait_caught_up(consuming, CATCH_UP_TIMEOUT_S)
+            async with client(purchasing, 16) as http:
+                await scenario.prepare(infra.kafka, http)
+            caught_up_s = await wait_caught_up(consuming, CATCH_UP_TIMEOUT_S)
+            return {
+                "opds": len(scenario.opds),
+                "vendors": len(scenario.products_by_vendor),
+                "products": sum(len(p) for p in scenario.products_by_vendor.values()),
+                "shared_topic_history_read_s": history_s,
+                "after_seeding_caught_up_s": caught_up_s,
+            }
+
+        await _guarded("setup", results, prepare)
+        if "error" in results["setup"]:
+            return
+        await _guarded(
+            "write_path",
+            results,
+            lambda: write_path.measure(
+                scenario,
+                baseline=baseline,
+                services={name: servers[name] for name in SERVICES},
+                clients=sizes.clients,
+                warmup_s=sizes.write_warmup_s,
+                measure_s=sizes.write_measure_s,
+            ),
+        )
+        await baseline.stop()
+        await _guarded(
+            "freshness",
+            results,
+            lambda: freshness.measure(
+                scenario,
+                purchasing_url=purchasing,
+                reporting_url=reporting,
+                rate=sizes.freshness_rate,
+                warmup_s=sizes.freshness_warmup_s,
+                duration_s=sizes.freshness_s,
+                pids={name: servers[name].process.pid for name in SERVICES},
+            ),
+        )
+    except Exception as error:
+        log.error("services: %r", error)
+        results.setdefault("setup", {"error": f"{type(error).__name__}: {error}"})
+    finally:
+        for server in servers.values():
+            await server.stop()
+        results["memory"] = {
+            name: {"peak_rss_mib": server.peak_rss_mib, "log": str(server.log)}
+            for name, server in servers.items()
+            if name in SERVICES
+        }
+
+
+async def run_all(
+    sizes: Sizes, *, quick: bool, command: str, logs: Path, profile: Sequence[str] = ()
+) -> Results:
+    infra = Infra.from_environment()
+    results: Results = {
+        "command": command,
+        "mode": "quick" if quick else "full",
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": await machine(infra),
+        "sizes": asdict(sizes),
+    }
+    try:
+        await _guarded("relay", results, lambda: relay.measure(infra, sizes.relay_events))
+        await _guarded(
+            "projection", results, lambda: _projection(infra, sizes.projection_events, quick=quick)
+        )
+        await _with_services(infra, sizes, logs, profile, results)
+    finally:
+        await infra.drop_databases()
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return results

@@ -1,0 +1,3 @@
+from etalase_platform.migrations import run_migrations
+
+run_migrations()

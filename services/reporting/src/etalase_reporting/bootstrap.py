@@ -1,0 +1,56 @@
+"""`create_app`: the reporting service wired together."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from etalase_events.asyncapi import asyncapi_document
+from etalase_events.topics import ALL_TOPICS
+from etalase_platform.http import create_app as create_service_app
+from etalase_platform.runtime import ServiceRuntime
+from fastapi import FastAPI
+
+from etalase_reporting.api import router
+from etalase_reporting.settings import Settings
+from etalase_reporting.supervisor import ProjectionSupervisor
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+@dataclass
+class ReportingRuntime(ServiceRuntime):
+    """The platform runtime plus the projection supervisor, whose consumers change with the
+    generations (a rebuild adds some, a switch retires others), hence not fixed subscriptions."""
+
+    supervisor: ProjectionSupervisor = field(init=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        assert isinstance(self.settings, Settings)
+        self.supervisor = ProjectionSupervisor(self, poll_seconds=self.settings.switch_poll_seconds)
+
+    async def start(self, *, migrate: bool = True) -> None:
+        await super().start(migrate=migrate)
+        await self.supervisor.start()
+
+    async def stop(self) -> None:
+        await self.supervisor.stop()
+        await super().stop()
+
+
+def _asyncapi() -> dict[str, Any]:
+    return asyncapi_document(
+        service="reporting",
+        title="Etalase reporting",
+        publishes=[],
+        subscribes=list(ALL_TOPICS),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    runtime = ReportingRuntime(
+        settings=settings or Settings(), migrations_dir=MIGRATIONS, run_relay=False
+    )
+    return create_service_app(
+        title="Etalase reporting", runtime=runtime, routers=[router], asyncapi=_asyncapi
+    )

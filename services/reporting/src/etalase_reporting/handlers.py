@@ -1,0 +1,42 @@
+"""The projections the service maintains, and the subscriptions that feed one generation."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from etalase_events.topics import BUDGETS, ORDERS, PRODUCTS, VENDORS
+from etalase_platform.consumer import Projector
+from etalase_platform.runtime import Subscription
+
+from etalase_reporting.compliance_projector import ComplianceProjector
+from etalase_reporting.directory_projector import CatalogProjector, VendorsProjector
+
+
+@dataclass(frozen=True)
+class Projection:
+    name: str
+    topics: tuple[str, ...]
+    projector: Callable[[str], Projector]
+    """Builds the projector writing to the tables of a generation's schema."""
+
+    def consumer_name(self, generation: int) -> str:
+        """Also the consumer's key in the inbox and in consumer_offsets."""
+        return f"{self.name}.g{generation}"
+
+
+PROJECTIONS: tuple[Projection, ...] = (
+    Projection("compliance", (BUDGETS, ORDERS), ComplianceProjector),
+    Projection("vendors", (VENDORS,), VendorsProjector),
+    Projection("catalog", (PRODUCTS,), CatalogProjector),
+)
+TOPICS: tuple[str, ...] = tuple(topic for p in PROJECTIONS for topic in p.topics)
+
+
+def subscriptions(generation: int, schema: str) -> list[tuple[Projection, Subscription]]:
+    return [
+        (p, Subscription(p.consumer_name(generation), p.topics, p.projector(schema)))
+        for p in PROJECTIONS
+    ]
+
+
+def consumer_names(generation: int) -> list[str]:
+    return [p.consumer_name(generation) for p in PROJECTIONS]

@@ -1,0 +1,135 @@
+"""The compliance rules and the per-day contributions, without I/O."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from etalase_events.models import Catalog, LegalForm, OrderPlaced, Scale
+from etalase_reporting.domain import (
+    Share,
+    TargetStatus,
+    classify,
+    figures,
+    percent,
+    target_status,
+)
+from etalase_reporting.timeline import COLUMNS, OrderFact, contributions, delta, end_of_day, wib_day
+
+from tests.reporting.support import cancelled, completed, line, placed
+
+
+def _order(*lines: object, **vendor: object) -> OrderPlaced:
+    event = placed(
+        "o-1", 2041, "33.75.1.02", "33.75", list(lines), datetime(2041, 1, 5, tzinfo=UTC), **vendor
+    ).event
+    assert isinstance(event, OrderPlaced)
+    return event
+
+
+def test_classes_of_spend_follow_the_line_snapshots() -> None:
+    classes = classify(
+        _order(
+            line(1, 100, Catalog.NASIONAL, domestic=True, tkdn="30", bmp="10"),
+            line(2, 200, Catalog.LOKAL, domestic=True, tkdn="25", bmp=None, alternative=True),
+            line(3, 400, Catalog.TOKO_DARING, domestic=False),
+            line(4, 800, Catalog.SEKTORAL, domestic=True, tkdn="24.99", bmp="15"),
+        )
+    )
+    total, ecatalog, lokal, toko, pdn, tkdn25, wajib, umkk, local = classes.amounts
+    assert (total, ecatalog, lokal, toko) == (1500, 1100, 200, 400)
+    assert (pdn, tkdn25, wajib) == (1100, 300, 100)  # 25 + missing bmp (0) < 40
+    assert (umkk, local) == (1500, 1500)
+    assert classes.pdn_substitution_lines == 1
+    assert not classes.reserved_package_violation
+
+
+def test_umkk_is_mikro_kecil_or_koperasi_never_menengah() -> None:
+    def umkk(scale: Scale, legal_form: LegalForm) -> int:
+        return classify(_order(line(1, 10), scale=scale, legal_form=legal_form)).amounts[7]
+
+    assert umkk(Scale.MIKRO, LegalForm.PT) == 10
+    assert umkk(Scale.KECIL, LegalForm.CV) == 10
+    assert umkk(Scale.BESAR, LegalForm.KOPERASI) == 10
+    assert umkk(Scale.MENENGAH, LegalForm.CV) == 0
+
+
+def test_reserved_package_rule_applies_up_to_15_billion_for_non_umkk() -> None:
+    def violates(total: int, scale: Scale) -> bool:
+        return classify(_order(line(1, total), scale=scale)).reserved_package_violation
+
+    assert violates(15_000_000_000, Scale.MENENGAH)
+    assert not violates(15_000_000_001, Scale.MENENGAH)
+    assert not violates(1_000, Scale.KECIL)
+
+
+def test_local_spend_needs_the_vendor_in_the_order_region() -> None:
+    assert classify(_order(line(1, 10), vendor_region_code="33.26")).amounts[8] == 0
+
+
+def test_percent_rounds_half_up_on_exact_integers() -> None:
+    assert percent(1, 800) == Decimal("0.13")  # 0.125 exactly
+    assert percent(1, 3) == Decimal("33.33")
+    assert percent(2, 3) == Decimal("66.67")
+    assert percent(5237, 10_000) == Decimal("52.37")
+    assert percent(3, 3) == Decimal("100.00")
+    assert percent(1, 0) is None
+
+
+def test_target_status_uses_the_exact_ratio() -> None:
+    target = Decimal(40)
+    assert target_status(39_996, 100_000, target) is TargetStatus.NOT_MET  # shows as 40.00
+    assert target_status(40, 100, target) is TargetStatus.MET
+    assert target_status(0, 0, target) is TargetStatus.NO_DATA
+
+
+def test_figures_compute_shares_from_realized_and_pagu() -> None:
+    measures = dict.fromkeys(
+        ["orders", "total_idr", "ecatalog_idr", "katalog_lokal_idr", "toko_daring_idr"], 0
+    ) | dict.fromkeys(["pdn_idr", "tkdn25_idr", "pdn_wajib_idr", "umkk_idr", "local_idr"], 0)
+    realized = measures | {"total_idr": 200, "umkk_idr": 100, "ecatalog_idr": 60, "pdn_idr": 190}
+    flags = {"reserved_package_violations": 0, "pdn_substitution_lines": 0}
+    result = figures(300, measures, realized, flags, {Share.PDN_OF_SPEND: Decimal(95)})
+    assert result.shares[Share.UMKK_OF_PAGU] == Decimal("33.33")
+    assert result.shares[Share.ECATALOG_OF_PAGU] == Decimal("20.00")
+    assert result.shares[Share.PDN_OF_SPEND] == Decimal("95.00")
+    assert result.shares[Share.LOCAL_OF_SPEND] == Decimal("0.00")
+    assert result.targets == {Share.PDN_OF_SPEND: (Decimal(95), TargetStatus.MET)}
+
+
+def test_days_are_wib() -> None:
+    assert wib_day(datetime(2041, 3, 1, 16, 59, 59, tzinfo=UTC)) == date(2041, 3, 1)
+    assert wib_day(datetime(2041, 3, 1, 17, 0, 0, tzinfo=UTC)) == date(2041, 3, 2)
+    assert end_of_day(date(2041, 3, 1)) == datetime(2041, 3, 1, 17, 0, tzinfo=UTC)
+
+
+def _record(fact: OrderFact, *items: object) -> OrderFact:
+    for item in items:
+        fact = fact.record(item.event, item.event_id, item.sequence)  # type: ignore[attr-defined]
+    return fact
+
+
+def test_a_cancelled_order_counts_as_placed_until_its_cancellation_day() -> None:
+    order = placed(
+        "o-1", 2041, "33.75.1", "33.75", [line(1, 500)], datetime(2041, 3, 1, tzinfo=UTC)
+    )
+    cancel = cancelled("o-1", datetime(2041, 3, 4, tzinfo=UTC))
+    fact = _record(OrderFact("o-1"), order, cancel)
+    by_day = contributions(fact)
+    total = COLUMNS.index("p_total_idr")
+    assert by_day[2041, "33.75.1", date(2041, 3, 1)][total] == 500
+    assert by_day[2041, "33.75.1", date(2041, 3, 4)][total] == -500
+
+
+def test_facts_do_not_depend_on_arrival_order_or_repetition() -> None:
+    order = placed(
+        "o-1", 2041, "33.75.1", "33.75", [line(1, 500)], datetime(2041, 3, 1, tzinfo=UTC)
+    )
+    done = completed("o-1", datetime(2041, 3, 2, tzinfo=UTC))
+    forward = _record(OrderFact("o-1"), order, done)
+    backward = _record(OrderFact("o-1"), done, order, done, order)
+    assert forward == backward
+    assert delta(forward, backward) == {}
+
+
+def test_nothing_counts_before_the_order_is_placed() -> None:
+    done = completed("o-1", datetime(2041, 3, 2, tzinfo=UTC))
+    assert contributions(_record(OrderFact("o-1"), done)) == {}
