@@ -9,16 +9,28 @@ could not run; a missed target is reported, not an error.
 import argparse
 import asyncio
 import logging
+import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from bench import markdown, report
 from bench.environment import REPO
 from bench.processes import SERVICES
-from bench.run import run_all
+from bench.run import Results, run_all
 from bench.sizes import FULL, QUICK
 
 FINDINGS = Path(__file__).parent / "findings.md"
+
+
+async def _cancellable(work: Coroutine[Any, Any, Results]) -> Results:
+    """SIGTERM cancels the run like Ctrl-C does, so that the servers it started are stopped and
+    its databases dropped."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await work
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     command = "uv run python -m bench" + (" --quick" if args.quick else "")
     sizes = QUICK if args.quick else FULL
     results = asyncio.run(
-        run_all(sizes, quick=args.quick, command=command, logs=args.logs, profile=args.profile)
+        _cancellable(
+            run_all(sizes, quick=args.quick, command=command, logs=args.logs, profile=args.profile)
+        )
     )
 
     rows = report.rows(results)

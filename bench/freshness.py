@@ -11,16 +11,17 @@ figures err on the late side by at most one poll round trip (reported next to th
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from bench import cpu
+from bench.cpu import CpuMeter
 from bench.load import Answer, client, open_model, percentile
 from bench.scenario import REGION, Scenario
 
 POLL_PAUSE_S = 0.005
+MAX_IN_FLIGHT = 64
+GIVE_UP_AFTER_S = 10.0
 CATCH_UP_TIMEOUT_S = 300.0
 SETTLE_TIMEOUT_S = 30.0
 
@@ -78,9 +79,12 @@ async def measure(
     rate: float,
     warmup_s: float,
     duration_s: float,
-    pids: Mapping[str, int],
+    meter: CpuMeter,
 ) -> dict[str, Any]:
-    async with client(reporting_url, 4) as reporting, client(purchasing_url, 512) as purchasing:
+    async with (
+        client(reporting_url, 4) as reporting,
+        client(purchasing_url, MAX_IN_FLIGHT) as purchasing,
+    ):
         watcher = CountWatcher(reporting, scenario)
         # reporting first reads the order topic from its beginning, then every earlier order
         if not await watcher.wait_for(scenario.ledger.counts(), CATCH_UP_TIMEOUT_S):
@@ -95,15 +99,18 @@ async def measure(
         stop = asyncio.Event()
         watching = asyncio.create_task(watcher.watch(stop))
         started = time.perf_counter()
-        cpu_before = cpu.snapshot(pids)
-        lateness = await open_model(
+        cpu_before = await meter.snapshot()
+        offered = await open_model(
             purchasing,
             scenario.next_order,
             rate=rate,
             duration_s=warmup_s + duration_s,
             on_answer=on_answer,
+            max_in_flight=MAX_IN_FLIGHT,
+            give_up_after_s=GIVE_UP_AFTER_S,
         )
-        cpu_cores = cpu.usage(cpu_before, cpu.snapshot(pids), time.perf_counter() - started)
+        sending_s = time.perf_counter() - started
+        cpu_cores = meter.usage(cpu_before, await meter.snapshot())
         stop.set()
         await watching
         settled = await watcher.wait_for(scenario.ledger.counts(), SETTLE_TIMEOUT_S)
@@ -114,8 +121,11 @@ async def measure(
         "rate_per_s": rate,
         "warmup_s": warmup_s,
         "duration_s": duration_s,
+        "orders_offered": offered.offered,
         "orders_placed": len(placed),
         "orders_failed": len(answers) - len(placed),
+        "orders_dropped": offered.dropped,
+        "accepted_per_s": len(placed) / sending_s,
         "orders_measured": len(latencies),
         "orders_never_counted": missing,
         "settled": settled,
@@ -126,7 +136,7 @@ async def measure(
         "post_p50_ms": percentile([a.latency * 1000 for a in placed], 0.50),
         "post_p99_ms": percentile([a.latency * 1000 for a in placed], 0.99),
         "poll_round_trip_p50_ms": percentile([t * 1000 for t in watcher.round_trips], 0.50),
-        "generator_worst_lateness_ms": lateness * 1000,
+        "generator_worst_lateness_ms": offered.worst_lateness_s * 1000,
         "cpu_cores": cpu_cores,
     }
 

@@ -8,13 +8,13 @@ server is doing, so a slow server is not excused by the generator slowing down w
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from bench import cpu
+from bench.cpu import CpuMeter, Snapshot
 
 
 @dataclass(frozen=True)
@@ -98,14 +98,14 @@ async def closed_loop(
     clients: int,
     warmup_s: float,
     measure_s: float,
-    pids: Mapping[str, int],
+    meter: CpuMeter,
     expect: int = 201,
     on_answer: OnAnswer | None = None,
 ) -> Throughput:
     started = time.perf_counter()
     window = (started + warmup_s, started + warmup_s + measure_s)
     counted: list[Answer] = []
-    cpu_at_window: list[cpu.Snapshot] = []
+    cpu_at_window: list[Snapshot] = []
 
     async def one_client() -> None:
         while time.perf_counter() < window[1]:
@@ -117,9 +117,9 @@ async def closed_loop(
 
     async def mark_window() -> None:
         await asyncio.sleep(warmup_s)
-        cpu_at_window.append(cpu.snapshot(pids))
+        cpu_at_window.append(await meter.snapshot())
         await asyncio.sleep(measure_s)
-        cpu_at_window.append(cpu.snapshot(pids))
+        cpu_at_window.append(await meter.snapshot())
 
     await asyncio.gather(mark_window(), *(one_client() for _ in range(clients)))
     ok = [a for a in counted if a.status == expect]
@@ -135,8 +135,18 @@ async def closed_loop(
         error_statuses=statuses,
         latency_p50_ms=percentile(latencies, 0.50),
         latency_p99_ms=percentile(latencies, 0.99),
-        cpu_cores=cpu.usage(cpu_at_window[0], cpu_at_window[1], measure_s),
+        cpu_cores=meter.usage(cpu_at_window[0], cpu_at_window[1]),
     )
+
+
+@dataclass(frozen=True)
+class OpenRun:
+    offered: int
+    dropped: int
+    """Requests not sent because they were already `give_up_after_s` late: the server could not
+    keep up with the rate (their absence is reported, never hidden)."""
+    worst_lateness_s: float
+    """The most a send fell behind its schedule (beyond the in-flight cap's queueing)."""
 
 
 async def open_model(
@@ -146,16 +156,26 @@ async def open_model(
     rate: float,
     duration_s: float,
     on_answer: OnAnswer,
-) -> float:
-    """Sends `rate * duration_s` requests on schedule; returns the worst lateness of a send (s)
-    behind its schedule (large values mean the generator, not the server, fell behind)."""
+    max_in_flight: int,
+    give_up_after_s: float,
+) -> OpenRun:
+    """Sends `rate * duration_s` requests on schedule, at most `max_in_flight` at once (the
+    client's connections; httpx slows down badly when many more requests queue inside it)."""
     started = time.perf_counter()
     total = round(rate * duration_s)
+    slots = asyncio.Semaphore(max_in_flight)
     tasks: list[asyncio.Task[None]] = []
+    dropped = 0
     worst_lateness = 0.0
 
-    async def fire(call: Call) -> None:
-        on_answer(await send(http, call))
+    async def fire(call: Call, due: float) -> None:
+        nonlocal dropped
+        async with slots:
+            if time.perf_counter() - due > give_up_after_s:
+                dropped += 1
+                return
+            answer = await send(http, call)
+        on_answer(answer)
 
     for i in range(total):
         due = started + i / rate
@@ -164,6 +184,6 @@ async def open_model(
             await asyncio.sleep(delay)
         else:
             worst_lateness = max(worst_lateness, -delay)
-        tasks.append(asyncio.create_task(fire(next_call())))
+        tasks.append(asyncio.create_task(fire(next_call(), due)))
     await asyncio.gather(*tasks)
-    return worst_lateness
+    return OpenRun(offered=total, dropped=dropped, worst_lateness_s=worst_lateness)

@@ -65,8 +65,8 @@ class Server:
                 await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
-        self.peak_rss_mib = self.peak_rss_so_far()
         if self.process.poll() is None:
+            self.peak_rss_mib = self.peak_rss_so_far()
             # uvicorn shuts down gracefully on either; after SIGINT a profiler still writes
             self.process.send_signal(signal.SIGINT)
             try:

@@ -15,6 +15,7 @@ joins are not counted. `measure()` is what the project's bench CLI calls.
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -47,6 +48,7 @@ from etalase_platform.outbox import kafka_producer
 from etalase_reporting.bootstrap import MIGRATIONS
 from etalase_reporting.compliance_projector import ComplianceProjector
 from etalase_reporting.generations import Status, create_generation, lock
+from etalase_reporting.main import tune_garbage_collector
 from etalase_reporting.settings import Settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -267,6 +269,7 @@ async def projector_rate(kafka: str, url: str, topic: str, count: int, batch_siz
 async def measure(kafka: str, postgres_url: str, events: int) -> dict[str, float]:
     """Write `events` events to a fresh topic and measure raw, projector and naive rates."""
     topic = f"bench.projection.{uuid.uuid4().hex[:8]}"
+    previous_gc = tune_garbage_collector()  # the process settings the service runs with
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
     await admin.start()
     databases: list[str] = []
@@ -285,6 +288,7 @@ async def measure(kafka: str, postgres_url: str, events: int) -> dict[str, float
         await admin.delete_topics([topic, topic + ".dlq"])
         await admin.close()
         await _drop(postgres_url, databases)
+        gc.set_threshold(*previous_gc)
     return {
         "projector_events_per_s": projected,
         "raw_consume_events_per_s": raw,

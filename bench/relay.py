@@ -79,7 +79,18 @@ async def _write_outbox(url: str, topic: str, records: list[Record]) -> None:
         await connection.close()
 
 
-async def relay_rate(infra: Infra, records: list[Record]) -> float:
+@dataclass(frozen=True)
+class Rate:
+    per_s: float
+    cpu_us_per_event: float
+    """CPU this process spent per event: unlike the rate, barely moved by other load."""
+
+
+def _rate(events: int, elapsed_s: float, cpu_s: float) -> Rate:
+    return Rate(events / elapsed_s, cpu_s / events * 1e6)
+
+
+async def relay_rate(infra: Infra, records: list[Record]) -> Rate:
     """Events/s from unpublished outbox rows to Kafka acks, through one relay as a service runs it
     (tracing set up as in the services, default batch size)."""
     url = await infra.new_database("relay")
@@ -92,26 +103,26 @@ async def relay_rate(infra: Infra, records: list[Record]) -> float:
     await producer.start()
     try:
         relay = OutboxRelay(engine, producer, service="bench")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         published = 0
         while published < len(records):
             published += await relay.publish_batch()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         await producer.stop()
         await engine.dispose()
         await infra.delete_topics([topic])
-    return len(records) / elapsed
+    return _rate(len(records), elapsed, cpu)
 
 
-async def raw_rate(infra: Infra, records: list[Record]) -> float:
+async def raw_rate(infra: Infra, records: list[Record]) -> Rate:
     """Events/s of aiokafka alone: the same records, producer settings and headers, pipelined."""
     topic = await infra.new_topic("raw-producer")
     producer = kafka_producer(infra.kafka, "bench-raw")
     await producer.start()
     headers = [*kafka_headers(EVENT_TYPE), ("traceparent", TRACEPARENT.encode())]
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         pending = []
         for record in records:
             pending.append(
@@ -123,11 +134,11 @@ async def raw_rate(infra: Infra, records: list[Record]) -> float:
                 await asyncio.gather(*pending)
                 pending.clear()
         await asyncio.gather(*pending)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         await producer.stop()
         await infra.delete_topics([topic])
-    return len(records) / elapsed
+    return _rate(len(records), elapsed, cpu)
 
 
 async def measure(infra: Infra, events: int) -> dict[str, float]:
@@ -138,7 +149,9 @@ async def measure(infra: Infra, events: int) -> dict[str, float]:
     return {
         "events": events,
         "message_bytes": factory.size,
-        "raw_per_s": raw,
-        "relay_per_s": relay,
-        "ratio": relay / raw,
+        "raw_per_s": raw.per_s,
+        "relay_per_s": relay.per_s,
+        "ratio": relay.per_s / raw.per_s,
+        "raw_cpu_us_per_event": raw.cpu_us_per_event,
+        "relay_cpu_us_per_event": relay.cpu_us_per_event,
     }

@@ -42,6 +42,13 @@ def _failed(results: dict[str, Any], key: str) -> str | None:
     return None
 
 
+def _cpu(run: dict[str, Any], server: str) -> str:
+    spent = run.get("cpu_ms_per_request", {})
+    if not spent:
+        return "—"
+    return f"{server} {spent[server]:.1f} ms + PostgreSQL {spent['postgresql']:.1f} ms"
+
+
 def _write_path(results: dict[str, Any]) -> Row:
     what, measured = "order write path", "orders/s through `POST /orders`, 32 closed-loop clients"
     target = ">= 0.5 of baseline"
@@ -52,9 +59,13 @@ def _write_path(results: dict[str, Any]) -> Row:
     measured = f"orders/s through `POST /orders`, {figures['clients']} closed-loop clients"
     result = (
         f"{_n(orders['per_s'], 'orders/s')} (p50 {_n(orders['latency_p50_ms'], 'ms')},"
-        f" p99 {_n(orders['latency_p99_ms'], 'ms')}, {orders['errors']} errors)"
+        f" p99 {_n(orders['latency_p99_ms'], 'ms')}, {orders['errors']} errors;"
+        f" CPU per order: {_cpu(orders, 'purchasing')})"
     )
-    base = f"bare FastAPI + asyncpg insert: {_n(baseline['per_s'], 'req/s')}"
+    base = (
+        f"bare FastAPI + asyncpg insert: {_n(baseline['per_s'], 'req/s')}"
+        f" (CPU per request: {_cpu(baseline, 'baseline')})"
+    )
     ratio = figures["ratio"]
     ok = ratio >= 0.5 and orders["errors"] == 0
     return Row(what, measured, result, base, f"{ratio:.2f}", target, ok)
@@ -70,7 +81,11 @@ def _relay(results: dict[str, Any]) -> Row:
     measured += f", {figures['events']:,} events of {figures['message_bytes']} B"
     base = f"raw aiokafka producer, acks=all: {_n(figures['raw_per_s'], 'events/s')}"
     ratio = figures["ratio"]
-    result = _n(figures["relay_per_s"], "events/s")
+    result = (
+        f"{_n(figures['relay_per_s'], 'events/s')}"
+        f" ({figures['relay_cpu_us_per_event']:.0f} µs CPU/event;"
+        f" raw {figures['raw_cpu_us_per_event']:.0f} µs)"
+    )
     return Row(what, measured, result, base, f"{ratio:.2f}", target, ratio >= 0.5)
 
 
@@ -121,6 +136,11 @@ def _freshness(results: dict[str, Any]) -> Row:
         problems.append(f"{f['orders_never_counted']} never counted")
     if f["orders_failed"]:
         problems.append(f"{f['orders_failed']} POSTs failed")
+    if f["orders_dropped"]:
+        problems.append(
+            f"overloaded: {f['orders_dropped']} of {f['orders_offered']} orders not sent,"
+            f" {f['accepted_per_s']:.0f} orders/s taken"
+        )
     if problems:
         result += f" ({', '.join(problems)})"
     ok = f["p99_ms"] < FRESHNESS_P99_MS and not problems

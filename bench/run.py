@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import freshness, relay, write_path
+from bench.cpu import CpuMeter
 from bench.environment import Infra, machine
 from bench.load import client
 from bench.processes import (
@@ -64,61 +65,72 @@ async def _start_servers(
     await asyncio.gather(*(server.wait_ready() for server in started.values()))
 
 
+async def _prepare(infra: Infra, scenario: Scenario, servers: dict[str, Server]) -> Results:
+    consuming = [servers[name] for name in CONSUMING]
+    history_s = await wait_caught_up(consuming, CATCH_UP_TIMEOUT_S)
+    async with client(servers["purchasing"].url, 16) as http:
+        await scenario.prepare(infra.kafka, http)
+    caught_up_s = await wait_caught_up(consuming, CATCH_UP_TIMEOUT_S)
+    return {
+        "opds": len(scenario.opds),
+        "vendors": len(scenario.products_by_vendor),
+        "products": sum(len(p) for p in scenario.products_by_vendor.values()),
+        "shared_topic_history_read_s": history_s,
+        "after_seeding_caught_up_s": caught_up_s,
+    }
+
+
+async def _measure(
+    infra: Infra, sizes: Sizes, servers: dict[str, Server], results: Results
+) -> None:
+    scenario = Scenario.seeded(
+        infra.run_id, opds=sizes.opds, vendors=sizes.vendors, products=sizes.products
+    )
+    await _guarded("setup", results, lambda: _prepare(infra, scenario, servers))
+    if "error" in results["setup"]:
+        return
+    meter = CpuMeter(
+        {name: server.process.pid for name, server in servers.items()},
+        infra.postgres,
+        infra.created_databases,
+    )
+    purchasing = servers["purchasing"].url
+    await _guarded(
+        "write_path",
+        results,
+        lambda: write_path.measure(
+            scenario,
+            baseline_url=servers["baseline"].url,
+            purchasing_url=purchasing,
+            clients=sizes.clients,
+            warmup_s=sizes.write_warmup_s,
+            measure_s=sizes.write_measure_s,
+            meter=meter,
+        ),
+    )
+    await servers["baseline"].stop()
+    await _guarded(
+        "freshness",
+        results,
+        lambda: freshness.measure(
+            scenario,
+            purchasing_url=purchasing,
+            reporting_url=servers["reporting"].url,
+            rate=sizes.freshness_rate,
+            warmup_s=sizes.freshness_warmup_s,
+            duration_s=sizes.freshness_s,
+            meter=meter,
+        ),
+    )
+
+
 async def _with_services(
     infra: Infra, sizes: Sizes, logs: Path, profile: Sequence[str], results: Results
 ) -> None:
     servers: dict[str, Server] = {}
     try:
         await _start_servers(infra, logs, servers, profile)
-        baseline = servers["baseline"]
-        scenario = Scenario.seeded(
-            infra.run_id, opds=sizes.opds, vendors=sizes.vendors, products=sizes.products
-        )
-        purchasing, reporting = servers["purchasing"].url, servers["reporting"].url
-
-        async def prepare() -> dict[str, Any]:
-            consuming = [servers[name] for name in CONSUMING]
-            history_s = await wait_caught_up(consuming, CATCH_UP_TIMEOUT_S)
-            async with client(purchasing, 16) as http:
-                await scenario.prepare(infra.kafka, http)
-            caught_up_s = await wait_caught_up(consuming, CATCH_UP_TIMEOUT_S)
-            return {
-                "opds": len(scenario.opds),
-                "vendors": len(scenario.products_by_vendor),
-                "products": sum(len(p) for p in scenario.products_by_vendor.values()),
-                "shared_topic_history_read_s": history_s,
-                "after_seeding_caught_up_s": caught_up_s,
-            }
-
-        await _guarded("setup", results, prepare)
-        if "error" in results["setup"]:
-            return
-        await _guarded(
-            "write_path",
-            results,
-            lambda: write_path.measure(
-                scenario,
-                baseline=baseline,
-                services={name: servers[name] for name in SERVICES},
-                clients=sizes.clients,
-                warmup_s=sizes.write_warmup_s,
-                measure_s=sizes.write_measure_s,
-            ),
-        )
-        await baseline.stop()
-        await _guarded(
-            "freshness",
-            results,
-            lambda: freshness.measure(
-                scenario,
-                purchasing_url=purchasing,
-                reporting_url=reporting,
-                rate=sizes.freshness_rate,
-                warmup_s=sizes.freshness_warmup_s,
-                duration_s=sizes.freshness_s,
-                pids={name: servers[name].process.pid for name in SERVICES},
-            ),
-        )
+        await _measure(infra, sizes, servers, results)
     except Exception as error:
         log.error("services: %r", error)
         results.setdefault("setup", {"error": f"{type(error).__name__}: {error}"})

@@ -1,50 +1,62 @@
 """Order write path: `POST /orders` at N closed-loop clients, next to the bare baseline endpoint
-taking the same requests from the same client."""
+taking the same requests from the same client.
 
-from collections.abc import Mapping
+Besides the rates, the CPU each request cost its server and PostgreSQL: on a busy machine the
+rates move with the other load, the cost per request much less."""
+
 from typing import Any
 
-from bench.load import client, closed_loop
-from bench.processes import Server
+from bench.cpu import CpuMeter
+from bench.load import Throughput, client, closed_loop
 from bench.scenario import Scenario
+
+
+def _cpu_ms_per_request(run: Throughput, server: str) -> dict[str, float]:
+    if not run.per_s:
+        return {}
+    return {
+        name: round(run.cpu_cores[name] / run.per_s * 1000, 2)
+        for name in (server, "postgresql", "load generator")
+    }
 
 
 async def measure(
     scenario: Scenario,
     *,
-    baseline: Server,
-    services: Mapping[str, Server],
+    baseline_url: str,
+    purchasing_url: str,
     clients: int,
     warmup_s: float,
     measure_s: float,
+    meter: CpuMeter,
 ) -> dict[str, Any]:
-    pids = {
-        name: server.process.pid for name, server in [("baseline", baseline), *services.items()]
-    }
-    async with client(baseline.url, clients) as http:
+    async with client(baseline_url, clients) as http:
         bare = await closed_loop(
             http,
             scenario.next_order,
             clients=clients,
             warmup_s=warmup_s,
             measure_s=measure_s,
-            pids=pids,
+            meter=meter,
         )
-    async with client(services["purchasing"].url, clients) as http:
+    async with client(purchasing_url, clients) as http:
         orders = await closed_loop(
             http,
             scenario.next_order,
             clients=clients,
             warmup_s=warmup_s,
             measure_s=measure_s,
-            pids=pids,
+            meter=meter,
             on_answer=scenario.ledger.record,
         )
     return {
         "clients": clients,
         "warmup_s": warmup_s,
         "measure_s": measure_s,
-        "baseline": bare.as_dict(),
-        "orders": orders.as_dict(),
+        "baseline": {**bare.as_dict(), "cpu_ms_per_request": _cpu_ms_per_request(bare, "baseline")},
+        "orders": {
+            **orders.as_dict(),
+            "cpu_ms_per_request": _cpu_ms_per_request(orders, "purchasing"),
+        },
         "ratio": orders.per_s / bare.per_s if bare.per_s else 0.0,
     }

@@ -10,6 +10,8 @@ It ends with the P3DN compliance report from the reporting API, per OPD and per 
 it beside its own computation of the same figures from what it did (`demo.compliance`, written
 from compliance.md apart from the reporting service): they must agree to the rupiah.
 
-Modules: `world` plans (pure, deterministic by seed), `registry`, `changes` and `orders` play the
-plan through `api`, recording into `ledger`; `compliance` recomputes; `report` prints and compares.
+Modules: `world` plans (pure, deterministic by seed: `model`, `supply`, `demand`, with the data in
+`catalogue`, `places`, `names`, `identifiers`); `registry`, `changes`, `orders` and `rules` play
+the plan through `api`, recording into `ledger`; `sync` waits for events to propagate;
+`compliance` recomputes the figures; `report` and `summary` print and compare; `scenario` runs it.
 """

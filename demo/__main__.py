@@ -37,6 +37,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.tag and not re.fullmatch(r"[0-9A-Za-z]+", args.tag):
         parser.error("--tag takes letters and digits only")
+    if args.vendors < 20 or args.products < 15 or args.orders < 1:
+        parser.error("the smallest scenario has 20 vendors, 15 products (one a category), 1 order")
     return args
 
 

@@ -1,6 +1,8 @@
 """What every phase of the scenario shares: the plan, the APIs, the ledger and the log."""
 
 import asyncio
+import random
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -21,14 +23,19 @@ class Context:
     ledger: Ledger
     log: Log
     tag: str = ""
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    """Part of every Idempotency-Key: retries within the run share keys, another run does not."""
     failures: list[str] = field(default_factory=list)
     """Calls that should have worked and did not: reported at the end, and fail the run."""
 
     def key(self, *parts: object) -> str:
-        """An Idempotency-Key unique to this run's plan: a retried create is created once."""
-        return ":".join(
-            ["demo", str(self.world.seed), str(self.world.fiscal_year), self.tag, *map(str, parts)]
-        )
+        """An Idempotency-Key of this run: a create retried after a lost answer happens once."""
+        return ":".join(map(str, ("demo", self.run_id, *parts)))
+
+    def rng(self, *parts: object) -> random.Random:
+        """A random generator of the plan's own, for draws made while playing it."""
+        world = self.world
+        return random.Random(":".join(map(str, (world.seed, world.fiscal_year, self.tag, *parts))))
 
     def admin(self, region: str) -> str:
         return self.api.token("admin", sub=f"{ADMIN}-{region}", region=region)

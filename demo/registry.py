@@ -1,14 +1,12 @@
 """Phases before the first order: budgets, vendors at the MPP desks and online, their products,
 and the catalogue's changes through the year's first weeks."""
 
-import random
-
 import httpx
 
 from demo import identifiers
 from demo.api import Unexpected, problem
 from demo.context import Context
-from demo.ledger import Budget, Rejection
+from demo.ledger import Budget
 from demo.world import Product, Vendor
 
 
@@ -35,7 +33,7 @@ async def allocate_budgets(ctx: Context, pagu: dict[str, int], label: str) -> No
     progress.finish(f"{len(opds)} OPDs, pagu Rp{total:,}".replace(",", "."))
 
 
-def _registration(vendor: Vendor, nib: str) -> dict[str, object]:
+def registration(vendor: Vendor, nib: str) -> dict[str, object]:
     body: dict[str, object] = {
         "nib": nib,
         "npwp": identifiers.printed_npwp(vendor.npwp) if len(vendor.npwp) == 15 else vendor.npwp,
@@ -67,14 +65,14 @@ async def register_vendors(ctx: Context) -> None:
     async def register(vendor: Vendor) -> None:
         nonlocal renumbered
         nib = vendor.nib
-        rng = random.Random(f"{ctx.key('nib', vendor.key)}")
+        rng = ctx.rng("nib", vendor.key)
         for attempt in range(5):
             response = await ctx.api.call(
                 "registration",
                 "POST",
                 "/vendors",
                 token=_registrar(ctx, vendor),
-                body=_registration(vendor, nib),
+                body=registration(vendor, nib),
                 idempotency_key=ctx.key("vendor", vendor.key, attempt),
             )
             if response.status_code == 201:
@@ -93,45 +91,6 @@ async def register_vendors(ctx: Context) -> None:
         f"{desk} at MPP desks, {len(vendors) - desk} online"
         + (f", {renumbered} NIBs already taken and redrawn" if renumbered else "")
     )
-
-
-async def show_registration_rules(ctx: Context) -> None:
-    """Registrations a desk must refuse, and a registration outside the desk's region."""
-    first = ctx.world.vendors[0]
-    rng = random.Random(ctx.key("rules"))
-    good = _registration(first, identifiers.nib(rng))
-    cases: list[tuple[str, dict[str, object], str, int]] = [
-        ("NIB of 12 digits", {**good, "nib": identifiers.nib(rng)[:12]}, first.region_code, 422),
-        ("NIB with a letter", {**good, "nib": "91200A1234567"}, first.region_code, 422),
-        (
-            "NPWP with a wrong check digit",
-            {**good, "npwp": identifiers.with_wrong_check_digit(identifiers.npwp(rng))},
-            first.region_code,
-            422,
-        ),
-        ("NPWP of 14 digits", {**good, "npwp": identifiers.npwp(rng)[:14]}, first.region_code, 422),
-        (
-            "NIB already registered",
-            {**good, "nib": ctx.ledger.vendor_nibs.get(first.key, "")},
-            first.region_code,
-            409,
-        ),
-        ("KBLI of 4 digits", {**good, "kbli": ["1313"]}, first.region_code, 422),
-    ]
-    for what, body, region, expected in cases:
-        token = ctx.desk(f"mpp-rules/{region}", region)
-        response = await ctx.api.call("registration", "POST", "/vendors", token=token, body=body)
-        record(ctx, f"register: {what}", expected, response)
-    other = next(r for r in ("33.74", "33.75") if r != first.region_code)
-    token = ctx.desk(f"mpp-rules/{other}", other)
-    response = await ctx.api.call("registration", "POST", "/vendors", token=token, body=good)
-    record(ctx, "register: a desk of another kota", 403, response)
-
-
-def record(ctx: Context, what: str, expected: int, response: httpx.Response) -> None:
-    body = problem(response)
-    detail = str(body.get("detail") or body.get("errors") or body.get("title") or "")
-    ctx.ledger.rejections.append(Rejection(what, expected, response.status_code, detail[:160]))
 
 
 async def verify_vendors(ctx: Context) -> None:
@@ -200,33 +159,3 @@ async def list_products(ctx: Context) -> None:
     await ctx.each(products, list_one, progress)
     waits = sum(n for reason, n in ctx.api.retries.items() if reason.startswith("catalog 409"))
     progress.finish(f"{waits} answers of 409 retried while catalog heard of verifications")
-
-
-async def show_catalog_rules(ctx: Context) -> None:
-    pending = next((v for v in ctx.world.vendors if v.fate == "unverified"), None)
-    if pending is None or pending.key not in ctx.ledger.vendor_ids:
-        return
-    body = {
-        "vendor_id": ctx.ledger.vendor_ids[pending.key],
-        "catalog": "toko_daring",
-        "category": pending.categories[0],
-        "name": "Produk Uji",
-        "unit": "buah",
-        "price_idr": 10_000,
-        "domestic": True,
-    }
-    response = await ctx.api.call(
-        "catalog", "POST", "/products", token=ctx.vendor(pending.key), body=body
-    )
-    record(ctx, "list: a vendor not verified", 409, response)
-    first = ctx.world.products[0]
-    if first.key not in ctx.ledger.product_ids:
-        return
-    response = await ctx.api.call(
-        "catalog",
-        "PUT",
-        f"/products/{ctx.ledger.product_ids[first.key]}/tkdn",
-        token=ctx.vendor(first.vendor_key),
-        body={"tkdn_pct": 140, "bmp_pct": 5, "certificate_no": "X", "valid_until": "2030-01-01"},
-    )
-    record(ctx, "certify: TKDN of 140 %", 422, response)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from demo import changes, compliance, orders, registry, report, summary, sync, world
+from demo import changes, compliance, orders, registry, report, rules, summary, sync, world
 from demo.api import SERVICES, Api, Endpoints
 from demo.context import Context
 from demo.ledger import Ledger
@@ -51,45 +51,41 @@ async def wait_until_up(api: Api, log: Log, timeout: float = 120.0) -> None:
 
 
 async def choose_fiscal_year(api: Api, log: Log, opts: Options) -> int:
-    """The current year in WIB, or the first later one the scenario's OPDs have not used: a run
-    never adds to an earlier run's figures, so its own computation stays comparable."""
-    if opts.fiscal_year:
-        return opts.fiscal_year
+    """The year asked for, else this year in WIB or the first later one the scenario's OPDs have
+    not used: a run never adds to an earlier run's figures, so its own computation compares."""
     codes = {
         f"{region}.{agency.code}{'.' + opts.tag if opts.tag else ''}"
         for region, agencies in AGENCIES.items()
         for agency in agencies
     }
-    token = api.token("auditor", sub="demo-auditor")
-    year = datetime.now(WIB).year
     await _reporting_caught_up(api, log)
+    year = opts.fiscal_year or datetime.now(WIB).year
     for _ in range(50):
-        budgets = await api.json(
-            "purchasing",
-            "GET",
-            "/budgets",
-            "budgets",
-            token=token,
-            params={"fiscal_year": year, "limit": 500},
-        )
-        reported = await api.json(
-            "reporting",
-            "GET",
-            "/compliance/opd",
-            "compliance",
-            token=token,
-            params={"fiscal_year": year},
-        )
-        used = {b["opd_code"] for b in budgets["items"]} | {
-            r["opd_code"] for r in reported["items"]
-        }
-        if not used & codes:
+        if not await _used(api, year, codes):
             return year
+        if opts.fiscal_year:
+            raise SystemExit(
+                f"fiscal year {year} already holds budgets or orders of these OPDs (an earlier"
+                " run): the figures would mix two runs. Leave out --fiscal-year to play the next"
+                " free year, or add a --tag."
+            )
         log.say(
             f"fiscal year {year} already holds these OPDs' budgets or orders; trying {year + 1}"
         )
         year += 1
-    raise SystemExit("no free fiscal year found: pass --fiscal-year or --tag")
+    raise SystemExit("no free fiscal year found: pass a --tag")
+
+
+async def _used(api: Api, year: int, codes: set[str]) -> bool:
+    token = api.token("auditor", sub="demo-auditor")
+    params = {"fiscal_year": year, "limit": 500}
+    budgets = await api.json("purchasing", "GET", "/budgets", "budgets", token=token, params=params)
+    reported = await api.json(
+        "reporting", "GET", "/compliance/opd", "compliance", token=token,
+        params={"fiscal_year": year},
+    )  # fmt: skip
+    used = {b["opd_code"] for b in budgets["items"]} | {r["opd_code"] for r in reported["items"]}
+    return bool(used & codes)
 
 
 async def _reporting_caught_up(api: Api, log: Log, timeout: float = 180.0) -> None:
@@ -131,16 +127,16 @@ async def _play(ctx: Context, opts: Options) -> bool:
     log, api = ctx.log, ctx.api
     await registry.allocate_budgets(ctx, ctx.world.pagu_idr, "budgets")
     await registry.register_vendors(ctx)
-    await registry.show_registration_rules(ctx)
+    await rules.show_registration_rules(ctx)
     await registry.verify_vendors(ctx)
     await registry.list_products(ctx)
-    await registry.show_catalog_rules(ctx)
+    await rules.show_catalog_rules(ctx)
     await changes.change_catalogue(ctx)
     await changes.update_and_suspend_vendors(ctx)
     log.say("waiting until every service has heard every event (outbox backlogs and lags at 0)")
     await sync.settle(api, log)
     await orders.play_year(ctx)
-    await orders.show_order_rules(ctx)
+    await rules.show_order_rules(ctx)
     log.say("waiting for reporting to catch up (projection lag 0, order counts as played)")
     opds = await report.wait_for_reporting(ctx)
     regions = await report.region_report(ctx)

@@ -108,7 +108,7 @@ async def _placement_trace(zipkin: str, order_id: str | None) -> str | None:
         "lookback": 7 * 24 * 3600 * 1000,
     }
     try:
-        async with httpx.AsyncClient(timeout=5) as client:
+        async with httpx.AsyncClient(timeout=20) as client:
             response = await client.get(f"{zipkin}/api/v2/traces", params=query)
     except httpx.HTTPError:
         return None

@@ -93,10 +93,12 @@ def products(
             counts[index] += 1
     products: list[Product] = []
     for seller, n in zip(sellers, counts, strict=True):
-        for _ in range(n):
+        for listed in range(n):
             if len(products) == count:
                 break
-            category = BY_NAME[rng.choice(seller.categories)]
+            # its first product is of its main trade, so every category has one
+            name = seller.categories[0] if listed == 0 else rng.choice(seller.categories)
+            category = BY_NAME[name]
             products.append(_product(rng, len(products), seller, category, fiscal_year))
     return products
 
@@ -145,9 +147,10 @@ def _price(rng: random.Random, low: int, high: int) -> int:
 def plan_catalog_changes(
     rng: random.Random, vendors: list[Vendor], products: list[Product], fiscal_year: int
 ) -> None:
-    """Before the year's orders: price changes, new TKDN certificates, a few delistings. Then
-    make sure every category keeps a displayed PDN-wajib product all year (an anchor), so the
-    flag `pdn_alternative_available` depends on the line alone."""
+    """Before the year's orders: price changes, new TKDN certificates, a few delistings; and in
+    every category a PDN-wajib product displayed all year (an anchor), so that the flag
+    `pdn_alternative_available` depends on the line alone."""
+    anchors = _anchors(rng, vendors, products, fiscal_year)
     for product in products:
         if vendors[product.vendor_key].fate != "verified":
             continue  # a suspended vendor's products cannot change
@@ -155,25 +158,35 @@ def plan_catalog_changes(
         if roll < 0.06:
             factor = rng.uniform(0.85, 1.15)
             product.new_price_idr = max(500, round(product.price_idr * factor / 500) * 500)
-        elif roll < 0.09:
+        elif roll < 0.09 and product.key not in anchors:
             by_admin = product.catalog == "lokal" and roll < 0.065
             product.delist = "admin" if by_admin else "vendor_request"
         if product.domestic and product.tkdn_pct is None and rng.random() < 0.25:
             tkdn, bmp, number = _tkdn(rng, fiscal_year)
             product.certification = Certification(tkdn, bmp, number, f"{fiscal_year + 3}-12-31")
+
+
+def _anchors(
+    rng: random.Random, vendors: list[Vendor], products: list[Product], fiscal_year: int
+) -> set[int]:
+    """One product a category, of a vendor verified all year, meeting TKDN >= 25 and
+    TKDN + BMP >= 40 (certified so if none does yet)."""
+    anchors = set()
     for category in CATEGORIES:
         eligible = [
             p
             for p in products
-            if p.category == category.name
-            and vendors[p.vendor_key].fate == "verified"
-            and p.delist is None
+            if p.category == category.name and vendors[p.vendor_key].fate == "verified"
         ]
-        if not any(meets_pdn_wajib(*p.final_tkdn) for p in eligible):
-            if not eligible:
-                raise ValueError(f"no displayed product in {category.name}: raise --products")
-            anchor = min(eligible, key=lambda p: (not p.domestic, p.key))
+        if not eligible:
+            raise ValueError(f"no product in {category.name}: raise --products")
+        qualifying = [p for p in eligible if meets_pdn_wajib(p.tkdn_pct, p.bmp_pct)]
+        anchor = (
+            qualifying[0] if qualifying else min(eligible, key=lambda p: (not p.domestic, p.key))
+        )
+        if not qualifying:
             anchor.domestic = True
             anchor.tkdn_pct, anchor.bmp_pct = Decimal("43.50"), Decimal("7.25")
             anchor.certificate_no = f"{rng.randint(100, 99999)}/SJ-IND.8/TKDN/1/{fiscal_year}"
-            anchor.certification = None
+        anchors.add(anchor.key)
+    return anchors

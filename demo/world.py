@@ -39,8 +39,11 @@ __all__ = [
 def build(
     *, seed: int, fiscal_year: int, vendors: int, products: int, orders: int, tag: str = ""
 ) -> World:
-    if products < len(CATEGORIES) or vendors < len(CATEGORIES):
-        raise ValueError(f"need at least {len(CATEGORIES)} vendors and products (one a category)")
+    # one vendor and one product a category, and a few vendors whose fate is not plain
+    if products < len(CATEGORIES) or vendors < len(CATEGORIES) + 5:
+        raise ValueError(
+            f"need at least {len(CATEGORIES) + 5} vendors and {len(CATEGORIES)} products"
+        )
     rng = random.Random(f"etalase-demo:{seed}:{fiscal_year}:{tag}")
     opds = [
         Opd(

@@ -11,8 +11,9 @@
 #
 # Environment:
 #   ZIPKIN_PORT            HTTP port of the UI and the span API (default 9411)
-#   ZIPKIN_HEAP_OPTS       JVM heap (default -Xmx384m -Xms64m)
-#   ZIPKIN_MAX_SPANS       spans kept in memory; older traces are dropped first (default 150000)
+#   ZIPKIN_HEAP_OPTS       JVM heap (default -Xmx512m -Xms64m)
+#   ZIPKIN_MAX_SPANS       spans kept in memory; older traces are dropped first (default 60000,
+#                          about one `make demo`; each span costs some kilobytes of heap)
 #   ZIPKIN_START_TIMEOUT   seconds to wait for it to answer (default 90)
 #   ETALASE_CACHE          jar cache (default ~/.cache/etalase), outside the work tree
 #   ETALASE_RUN            runtime state: log, pid (default <repo>/.run)
@@ -34,8 +35,8 @@ LOG="$RUN_DIR/zipkin.log"
 PID_FILE="$RUN_DIR/zipkin.pid"
 
 ZIPKIN_PORT="${ZIPKIN_PORT:-9411}"
-ZIPKIN_HEAP_OPTS="${ZIPKIN_HEAP_OPTS:--Xmx384m -Xms64m}"
-ZIPKIN_MAX_SPANS="${ZIPKIN_MAX_SPANS:-150000}"
+ZIPKIN_HEAP_OPTS="${ZIPKIN_HEAP_OPTS:--Xmx512m -Xms64m}"
+ZIPKIN_MAX_SPANS="${ZIPKIN_MAX_SPANS:-60000}"
 ZIPKIN_START_TIMEOUT="${ZIPKIN_START_TIMEOUT:-90}"
 HEALTH_URL="http://127.0.0.1:$ZIPKIN_PORT/health"
 
@@ -90,12 +91,13 @@ start() {
     fetch
     command -v java >/dev/null || die "java not found (apt-get install openjdk-17-jre-headless)"
     mkdir -p "$RUN_DIR"
-    # In-memory storage: the demo's traces, kept until the server stops; no self-tracing.
+    # In-memory storage: the demo's traces, kept until the server stops; no self-tracing. Out
+    # of memory it exits rather than hang, and `start` brings it back.
     # shellcheck disable=SC2086  # the heap options are a list of words
     STORAGE_TYPE=mem MEM_MAX_SPANS="$ZIPKIN_MAX_SPANS" QUERY_PORT="$ZIPKIN_PORT" \
         SELF_TRACING_ENABLED=false COLLECTOR_SCRIBE_ENABLED=false \
-        setsid java $ZIPKIN_HEAP_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -jar "$JAR" \
-        >"$LOG" 2>&1 </dev/null &
+        setsid java $ZIPKIN_HEAP_OPTS -XX:+ExitOnOutOfMemoryError -XX:+UseSerialGC \
+        -XX:TieredStopAtLevel=1 -jar "$JAR" >"$LOG" 2>&1 </dev/null &
     local pid=$!
     echo "$pid" >"$PID_FILE"
     local deadline=$((SECONDS + ZIPKIN_START_TIMEOUT))

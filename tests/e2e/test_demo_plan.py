@@ -2,13 +2,16 @@
 
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from stdnum.id import npwp
 
-from demo import compliance, identifiers, world
+from demo import compliance, identifiers, report, world
 from demo.catalogue import BUYING, BY_NAME, CATEGORIES, COMMON
+from demo.context import Context
 from demo.ledger import Budget, Ledger, Line, Order
+from demo.progress import Log
 
 
 def _small(*, seed: int = 3, fiscal_year: int = 2026, tag: str = "") -> world.World:
@@ -86,6 +89,24 @@ def test_orders_go_to_one_displayed_vendor_within_the_pagu(plan: world.World) ->
     assert {o.fate for o in plan.orders} == {
         "completed", "cancelled_placed", "cancelled_accepted", "accepted", "placed"
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_any_seed_and_tag_gives_a_playable_plan_even_a_small_one(seed: int) -> None:
+    for vendors, products in ((20, 15), (40, 150)):
+        plan = world.build(
+            seed=seed, fiscal_year=2026, vendors=vendors, products=products, orders=30,
+            tag=f"T{seed}",
+        )  # fmt: skip
+        anchored = {
+            p.category
+            for p in plan.products
+            if p.delist is None
+            and plan.vendors[p.vendor_key].orderable
+            and world.meets_pdn_wajib(*p.final_tkdn)
+        }
+        assert len(anchored) == len(CATEGORIES)
+        assert len(plan.orders) == 30
 
 
 def test_what_agencies_buy_is_in_the_catalogue() -> None:
@@ -173,3 +194,32 @@ def test_region_rows_sum_measures_and_recompute_shares() -> None:
     assert both["flags"] == {"reserved_package_violations": 2, "pdn_substitution_lines": 4}
     assert compliance.differences(both, both) == []
     assert compliance.differences(a, b)
+
+
+def test_the_comparison_catches_a_rupiah_off_and_sums_foreign_opds_into_regions() -> None:
+    plan = _small()
+    ledger = Ledger(2026)
+    for opd in plan.opds:
+        ledger.budgets[opd.code] = Budget(opd.code, opd.name, opd.region_code, 1_000_000)
+    ctx = Context(plan, None, ledger, Log())  # type: ignore[arg-type]  # no calls are made
+    ours = compliance.opd_figures(ledger, compliance.DEFAULT_TARGETS)
+    foreign: dict[str, Any] = {"opd_code": "33.75.9.99.99", "region_code": "33.75"}
+    foreign |= compliance.summed([], {}) | {"pagu_idr": 5_000}
+    opd_rows = [{"opd_code": c, "region_code": c[:5], **f} for c, f in ours.items()] + [foreign]
+    region_rows = []
+    for region in ("33.26", "33.74", "33.75"):
+        rows = [r for r in opd_rows if r["region_code"] == region]
+        summed = compliance.summed(rows, compliance.DEFAULT_TARGETS)
+        region_rows.append({"region_code": region, "opds": len(rows), **summed})
+    province = compliance.summed(opd_rows, compliance.DEFAULT_TARGETS)
+    regions = {"items": region_rows, "provinces": [{"province_code": "33", "opds": 14, **province}]}
+    targets = compliance.DEFAULT_TARGETS
+    agreed = report.compare(ctx, ours, {"items": opd_rows}, regions, targets)
+    assert agreed.matches and agreed.opd_rows == 13 and agreed.region_rows == 4
+    assert agreed.foreign_opds == {"33.75": 1, "33": 1}
+
+    opd_rows[0] = {**opd_rows[0], "pagu_idr": opd_rows[0]["pagu_idr"] + 1}
+    off = report.compare(ctx, ours, {"items": opd_rows}, regions, targets)
+    assert off.differences == [
+        f"OPD {opd_rows[0]['opd_code']} pagu_idr: ours 1000000 != api 1000001"
+    ]

@@ -10,7 +10,7 @@ from tests.e2e.stack import Stack
 from tests.e2e.support import open_market, place_order
 from tests.helpers import eventually
 
-BURST = 200
+BURST = 250
 
 
 async def _gauge(http: httpx.AsyncClient, url: str, name: str, service: str) -> list[float]:

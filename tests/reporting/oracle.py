@@ -73,8 +73,12 @@ def _orders(events: list[Sent]) -> dict[str, _Order]:
     return orders
 
 
+def _is_umkk(order: OrderPlaced) -> bool:
+    return order.vendor_scale.value in ("mikro", "kecil") or order.vendor_legal_form == "koperasi"
+
+
 def _amounts(order: OrderPlaced) -> dict[str, int]:
-    umkk = order.vendor_scale.value in ("mikro", "kecil") or order.vendor_legal_form == "koperasi"
+    umkk = _is_umkk(order)
     local = order.vendor_region_code == order.region_code
     out = dict.fromkeys(MEASURES, 0)
     out["orders"] = 1
@@ -173,23 +177,25 @@ def opd_totals(events: list[Sent], fiscal_year: int, as_of: date | None) -> list
             )
         return totals[code]
 
-    for code, (_, event) in budgets.items():
-        opd(code, event.region_code)
+    for code, (_, allocation) in budgets.items():
+        opd(code, allocation.region_code)
     for order in _orders(events).values():
-        event = order.placed
-        if event is None or event.fiscal_year != fiscal_year:
+        placement = order.placed
+        if placement is None or placement.fiscal_year != fiscal_year:
             continue
-        active = _by(event.placed_at, as_of) or _by(order.completed_at, as_of)
+        active = _by(placement.placed_at, as_of) or _by(order.completed_at, as_of)
         if not active:
             continue
-        row = opd(event.opd_code, event.region_code)
-        amounts = _amounts(event)
-        if _by(event.placed_at, as_of) and not _by(order.cancelled_at, as_of):
+        row = opd(placement.opd_code, placement.region_code)
+        amounts = _amounts(placement)
+        if _by(placement.placed_at, as_of) and not _by(order.cancelled_at, as_of):
             for name in MEASURES:
                 row.placed[name] += amounts[name]
-            umkk = amounts["umkk_idr"] > 0
-            row.violations += int(event.total_idr <= 15_000_000_000 and not umkk)
-            row.substitution_lines += sum(1 for x in event.lines if x.pdn_alternative_available)
+            umkk = _is_umkk(placement)
+            row.violations += int(placement.total_idr <= 15_000_000_000 and not umkk)
+            row.substitution_lines += len(
+                [x for x in placement.lines if x.pdn_alternative_available]
+            )
         if _by(order.completed_at, as_of):
             for name in MEASURES:
                 row.realized[name] += amounts[name]

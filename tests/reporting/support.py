@@ -219,7 +219,7 @@ async def fresh_scope(client: httpx.AsyncClient, kafka: str) -> tuple[int, str]:
         fiscal_year, province = random.randint(2040, 2099), str(random.randint(60, 99))
         if province in _taken:
             continue
-        reads = [
+        reads: list[tuple[str, dict[str, str | int]]] = [
             ("/compliance/regions", {"fiscal_year": fiscal_year, "province": province}),
             ("/stats/vendors", {"region_code": province}),
             ("/stats/catalog", {"region_code": province}),
@@ -243,4 +243,5 @@ async def wait_applied(client: httpx.AsyncClient, positions: Positions) -> None:
         }
         return all(done.get(key, 0) >= offset for key, offset in positions.items())
 
-    await eventually(applied)
+    # generous: the shared topics hold every test run's events, all replayed by a new service
+    await eventually(applied, timeout=300)

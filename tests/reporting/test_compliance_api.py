@@ -206,7 +206,10 @@ async def test_provenance_lists_the_orders_and_the_events_that_counted_them(
 async def test_csv_exports_have_a_header_and_one_row_per_opd_or_region(
     reporting: httpx.AsyncClient, scenario: Scenario
 ) -> None:
-    params = {"fiscal_year": scenario.fiscal_year, "region_code": scenario.province}
+    params: dict[str, str | int] = {
+        "fiscal_year": scenario.fiscal_year,
+        "region_code": scenario.province,
+    }
     response = await reporting.get("/compliance/opd.csv", params=params, headers=AUDITOR)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -223,15 +226,15 @@ async def test_csv_exports_have_a_header_and_one_row_per_opd_or_region(
         params={"fiscal_year": scenario.fiscal_year, "province": scenario.province},
         headers=AUDITOR,
     )
-    rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [(r["level"], r["region_code"]) for r in rows] == [
+    regions = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(r["level"], r["region_code"]) for r in regions] == [
         ("region", scenario.province),
         ("region", scenario.kabupaten),
         ("region", scenario.kota),
         ("province", scenario.province),
     ]
-    assert rows[-1]["umkk_of_pagu"] == "26.46"
-    assert rows[-1]["pagu_idr"] == "1701000000"
+    assert regions[-1]["umkk_of_pagu"] == "26.46"
+    assert regions[-1]["pagu_idr"] == "1701000000"
 
 
 async def test_scopes_limit_what_each_role_reads(

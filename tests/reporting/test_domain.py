@@ -2,8 +2,9 @@
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
-from etalase_events.models import Catalog, LegalForm, OrderPlaced, Scale
+from etalase_events.models import Catalog, LegalForm, OrderLine, OrderPlaced, Scale
 from etalase_reporting.domain import (
     Share,
     TargetStatus,
@@ -17,7 +18,7 @@ from etalase_reporting.timeline import COLUMNS, OrderFact, contributions, delta,
 from tests.reporting.support import cancelled, completed, line, placed
 
 
-def _order(*lines: object, **vendor: object) -> OrderPlaced:
+def _order(*lines: OrderLine, **vendor: Any) -> OrderPlaced:
     event = placed(
         "o-1", 2041, "33.75.1.02", "33.75", list(lines), datetime(2041, 1, 5, tzinfo=UTC), **vendor
     ).event

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from etalase_events.models import Catalog, LegalForm, Scale
 from etalase_platform.auth import Principal, Role
+from etalase_platform.consumer import EventRejected
 from etalase_platform.db import SessionFactory, create_engine, session_factory, upgrade_to_head
 from etalase_reporting import service
 from etalase_reporting.bootstrap import MIGRATIONS
@@ -177,3 +178,12 @@ async def test_figures_equal_an_independent_recomputation(
         assert (body["items"], body["provinces"]) == oracle.region_report(
             events, FISCAL_YEAR, as_of
         ), f"as_of={as_of}"
+
+
+async def test_an_amount_that_cannot_be_summed_is_rejected(sessions: SessionFactory) -> None:
+    """Rejected, so that the consumer dead-letters it instead of retrying it forever."""
+    await _reset(sessions)
+    poison = budget(FISCAL_YEAR, "71.71.1.01", "71.71", 10**20, START)
+    with pytest.raises(EventRejected):
+        async with sessions() as session, session.begin():
+            await ComplianceProjector("reporting_g1").apply(session, deliveries([poison]))

@@ -19,14 +19,16 @@ AUDITOR = bearer("auditor")
 async def _figures(client: httpx.AsyncClient, s: Scenario) -> list[Any]:
     """Everything the scenario's figures can be read as."""
     fy = s.fiscal_year
-    reads: list[tuple[str, dict[str, Any]]] = [
+    reads: list[tuple[str, dict[str, str | int]]] = [
         ("/compliance/regions", {"fiscal_year": fy, "province": s.province}),
         (f"/compliance/opd/{fy}/{s.dinkes}/orders", {}),
         (f"/compliance/opd/{fy}/{s.disdik}/orders", {"as_of": "2041-03-02"}),
     ]
     for as_of in (None, "2041-02-28", "2041-03-01", "2041-03-02", "2041-03-03"):
-        params = {"fiscal_year": fy, "region_code": s.province}
-        reads.append(("/compliance/opd", params | ({"as_of": as_of} if as_of else {})))
+        params: dict[str, str | int] = {"fiscal_year": fy, "region_code": s.province}
+        if as_of:
+            params["as_of"] = as_of
+        reads.append(("/compliance/opd", params))
     bodies = []
     for path, params in reads:
         response = await client.get(path, params=params, headers=AUDITOR)
@@ -64,7 +66,7 @@ async def test_a_rebuild_yields_identical_figures(
         assert await _figures(reporting, scenario) == before  # served from the live tables
         return bool((await _projections(reporting))["live_generation"] == generation)
 
-    await eventually(switched_over)
+    await eventually(switched_over, timeout=300)  # replays the whole shared log
     assert await _figures(reporting, scenario) == before
     status = await _projections(reporting)
     assert {item["generation"] for item in status["items"]} == {generation}

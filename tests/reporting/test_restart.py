@@ -171,7 +171,7 @@ async def test_a_killed_service_restarts_without_changing_the_figures(
         async with _client(port) as client:
             await wait_applied(client, written)
             for as_of in (None, "2041-03-02", "2041-03-05"):
-                params = {"fiscal_year": fiscal_year, "region_code": province}
+                params: dict[str, str | int] = {"fiscal_year": fiscal_year, "region_code": province}
                 if as_of:
                     params["as_of"] = as_of
                 response = await client.get(
