@@ -9,7 +9,7 @@ from etalase_events.asyncapi import asyncapi_document
 from etalase_events.codec import encode_event
 from etalase_events.samples import SAMPLES, SUBJECTS
 from etalase_events.topics import BUDGETS, ORDERS, PRODUCTS, VENDORS
-from jsonschema import Draft7Validator, Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft7Validator, Draft202012Validator
 
 
 def test_generated_files_are_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
