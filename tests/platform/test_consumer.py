@@ -242,3 +242,40 @@ async def _read(kafka: str, topic: str, *, expected: int, timeout: float = 30) -
     finally:
         await consumer.stop()
     return records
+
+
+class _RejectsOne(RecordEffects):
+    """A projector that can never apply one particular event."""
+
+    def __init__(self, source: str, bad_subject: str) -> None:
+        super().__init__(source)
+        self.bad_subject = bad_subject
+        self.attempts = 0
+
+    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        self.attempts += 1
+        if any(d.decoded.envelope.subject == self.bad_subject for d in deliveries):
+            raise ValueError(f"cannot apply {self.bad_subject}")
+        await super().apply(session, deliveries)
+
+
+async def test_an_event_the_projector_rejects_is_dead_lettered_and_the_rest_applied(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
+) -> None:
+    topic = await new_topic("rejected", partitions=1)
+    source = f"test/{uuid.uuid4()}"
+    await _produce(infra.kafka, topic, [_valid(source, f"s{i}") for i in range(40)])
+    projector = _RejectsOne(source, "s17")
+    consumer, engine, producer = await _consumer(infra, new_database, topic, projector)
+    async with _Running(consumer):
+
+        async def others_applied() -> bool:
+            return len(await _effects(engine)) >= 39
+
+        await eventually(others_applied)
+        dead = await _read(infra.kafka, topic + ".dlq", expected=1)
+    assert len(await _effects(engine)) == 39
+    assert [dict(d.headers)["dlq_reason"] for d in dead] == [b"ValueError: cannot apply s17"]
+    assert projector.attempts < 40  # bisected, not retried record by record
+    await producer.stop()
+    await engine.dispose()

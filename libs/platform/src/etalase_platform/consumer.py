@@ -262,10 +262,22 @@ class IdempotentConsumer:
         try:
             await _retrying(lambda: self._apply(deliveries, records), self.name)
         except Exception as error:
-            log.warning("%s: batch failed (%r); applying record by record", self.name, error)
-            for delivery in deliveries:
-                await self._apply_or_reject(delivery)
+            log.warning("%s: batch failed (%r); isolating the bad records", self.name, error)
+            await self._bisect(deliveries)
             await _retrying(lambda: self._apply([], records), self.name)
+
+    async def _bisect(self, deliveries: Sequence[Delivery]) -> None:
+        """Applies the halves of a failed batch in order, so that one bad record costs a few
+        transactions rather than one per record."""
+        if len(deliveries) == 1:
+            await self._apply_or_reject(deliveries[0])
+            return
+        try:
+            await _retrying(lambda: self._apply(deliveries, []), self.name)
+        except Exception:
+            middle = len(deliveries) // 2
+            await self._bisect(deliveries[:middle])
+            await self._bisect(deliveries[middle:])
 
     async def _apply_or_reject(self, delivery: Delivery) -> None:
         try:
