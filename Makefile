@@ -26,6 +26,7 @@ up: install
 
 down:
 	-bash deploy/services.sh stop
+	-bash deploy/zipkin.sh stop
 	bash deploy/down.sh
 
 test: up
@@ -42,6 +43,7 @@ schemas: install
 	$(UV) run --frozen python -m etalase_events.schemas
 
 services: up
+	bash deploy/zipkin.sh start
 	bash deploy/services.sh start
 
 demo: services

@@ -59,7 +59,9 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.include_router(_operational_routes(runtime, asyncapi))
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health/.*,metrics")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="health/.*,metrics", exclude_spans=["receive", "send"]
+    )
     return app
 
 

@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 from etalase_events.codec import encode
 from etalase_events.envelope import CloudEvent, new_envelope
 from etalase_events.models import Event
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -148,6 +149,12 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Claim, publish and mark one batch; returns how many rows were published."""
+        # the relay's own SQL (polled many times a second) would drown the traces; its publish
+        # spans are created by hand and still join each request's trace
+        with suppress_instrumentation():
+            return await self._publish_batch()
+
+    async def _publish_batch(self) -> int:
         async with self._engine.begin() as connection:
             buckets = await self._lock_free_buckets(connection)
             if not buckets:

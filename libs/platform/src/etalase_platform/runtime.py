@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from etalase_platform import metrics
@@ -63,6 +65,8 @@ class ServiceRuntime:
             trace_file=self.settings.trace_file,
             zipkin_endpoint=self.settings.zipkin_endpoint,
         )
+        # the request's database work appears in its trace
+        SQLAlchemyInstrumentor().instrument(engine=self.engine.sync_engine)
         if migrate:
             await upgrade_to_head(self.migrations_dir, self.settings.database_url)
         self.producer = kafka_producer(self.settings.kafka_bootstrap_servers, self.service)
@@ -116,7 +120,8 @@ class ServiceRuntime:
         """What is not reachable (empty when ready)."""
         problems = []
         try:
-            await asyncio.wait_for(ping(self.engine), 2)
+            with suppress_instrumentation():  # probes every few seconds: not worth a trace
+                await asyncio.wait_for(ping(self.engine), 2)
         except Exception as error:
             problems.append(f"database: {error!r}")
         try:
@@ -142,13 +147,15 @@ class ServiceRuntime:
     async def _purge_history(self) -> None:
         """Keeps the outbox and the inbox from growing without end."""
         while True:
-            await purge_published(self.engine, hours=self.settings.outbox_retention_hours)
-            await purge_inbox(self.engine, days=self.settings.inbox_retention_days)
+            with suppress_instrumentation():
+                await purge_published(self.engine, hours=self.settings.outbox_retention_hours)
+                await purge_inbox(self.engine, days=self.settings.inbox_retention_days)
             await asyncio.sleep(600)
 
     async def _watch_outbox(self) -> None:
         while True:
-            count, age = await backlog(self.engine)
+            with suppress_instrumentation():
+                count, age = await backlog(self.engine)
             metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
             metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)
             await asyncio.sleep(1)
