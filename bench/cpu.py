@@ -1,10 +1,11 @@
 """Where the machine's CPU went during a measurement: each server, the PostgreSQL backends serving
-this run's databases, Kafka, the load generator, and everything else on the machine (other work
-skews the figures; this shows how much).
+this run's databases, the rest of PostgreSQL (other databases' backends, WAL writer,
+checkpointer, autovacuum), Kafka, the load generator, and the busiest other processes: other work
+on a shared machine skews every figure, and this shows by how much.
 
-Read from /proc (a process's utime + stime; the machine's busy time from /proc/stat) and from
+Read from /proc (each process's utime + stime, the machine's busy time from /proc/stat) and from
 `pg_stat_activity` (which backend serves which database). A process that ended between two
-snapshots is counted under `other`.
+snapshots is counted only in `machine`.
 """
 
 import asyncio
@@ -17,15 +18,29 @@ from pathlib import Path
 import asyncpg
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+TOP_OTHERS = 3
 
 
-def _process_seconds(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    # after the command name: state is field 3, utime 14 and stime 15 (1-based, man 5 proc)
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+@dataclass(frozen=True)
+class Process:
+    name: str
+    seconds: float
+
+
+def _processes() -> dict[int, Process]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        fields = rest.split()
+        # fields from state (3rd in man 5 proc): utime is the 14th, stime the 15th
+        found[int(entry.name)] = Process(name, (int(fields[11]) + int(fields[12])) / _TICKS)
+    return found
 
 
 def _machine_busy_seconds() -> float:
@@ -34,23 +49,18 @@ def _machine_busy_seconds() -> float:
     return (sum(values[:8]) - idle - iowait) / _TICKS
 
 
-def _kafka_pids() -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if b"kafka.Kafka" in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
+def _is_kafka(pid: int) -> bool:
+    try:
+        return b"kafka.Kafka" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
 class Snapshot:
     at: float
-    groups: dict[str, dict[int, float]]
-    """CPU seconds so far per pid, by group (a server, `postgresql`, `kafka`, ...)."""
+    processes: dict[int, Process]
+    backends: frozenset[int]
     machine: float
 
 
@@ -58,12 +68,12 @@ class CpuMeter:
     def __init__(
         self, servers: Mapping[str, int], postgres_url: str, databases: Sequence[str]
     ) -> None:
-        self._servers = dict(servers)
+        self._servers = {pid: name for name, pid in servers.items()}
+        self._servers[os.getpid()] = "load generator"
         self._postgres_url = postgres_url
         self._databases = list(databases)
-        self._kafka = _kafka_pids()
 
-    async def _backends(self) -> list[int]:
+    async def _backends(self) -> frozenset[int]:
         connection = await asyncpg.connect(self._postgres_url)
         try:
             rows = await connection.fetch(
@@ -72,37 +82,43 @@ class CpuMeter:
             )
         finally:
             await connection.close()
-        return [row["pid"] for row in rows]
-
-    def _read(self, backends: list[int]) -> Snapshot:
-        pids = {
-            **{name: [pid] for name, pid in self._servers.items()},
-            "load generator": [os.getpid()],
-            "postgresql": backends,
-            "kafka": self._kafka,
-        }
-        groups: dict[str, dict[int, float]] = {}
-        for name, members in pids.items():
-            seconds = {pid: _process_seconds(pid) for pid in members}
-            groups[name] = {pid: s for pid, s in seconds.items() if s is not None}
-        return Snapshot(time.perf_counter(), groups, _machine_busy_seconds())
+        return frozenset(row["pid"] for row in rows)
 
     async def snapshot(self) -> Snapshot:
         backends = await self._backends()
-        return await asyncio.to_thread(self._read, backends)
+        processes, machine = await asyncio.to_thread(
+            lambda: (_processes(), _machine_busy_seconds())
+        )
+        return Snapshot(time.perf_counter(), processes, backends, machine)
 
-    @staticmethod
-    def usage(before: Snapshot, after: Snapshot) -> dict[str, float]:
-        """Cores each group used on average between the snapshots, `other` the rest of the
-        machine's busy time, `machine` all of it."""
+    def _group(self, pid: int, process: Process, backends: frozenset[int]) -> str:
+        if pid in self._servers:
+            return self._servers[pid]
+        if pid in backends:
+            return "postgresql"
+        if process.name.startswith("postgres"):
+            return "postgresql (rest)"
+        if process.name == "java" and _is_kafka(pid):
+            return "kafka"
+        return f"{process.name}[{pid}]"
+
+    def usage(self, before: Snapshot, after: Snapshot) -> dict[str, float]:
+        """Cores each group used on average between the snapshots; the busiest other processes
+        by name[pid], the rest as `other`, and `machine` for all of it."""
         elapsed = after.at - before.at
-        cores: dict[str, float] = {}
-        for name, now in after.groups.items():
-            earlier = before.groups.get(name, {})
-            # a backend that started in between is new: all its time is the window's
-            spent = sum(seconds - earlier.get(pid, 0.0) for pid, seconds in now.items())
-            cores[name] = round(spent / elapsed, 2)
+        spent: dict[str, float] = dict.fromkeys(self._servers.values(), 0.0)
+        spent |= {"postgresql": 0.0, "postgresql (rest)": 0.0, "kafka": 0.0}
+        backends = before.backends | after.backends
+        for pid, process in after.processes.items():
+            earlier = before.processes.get(pid)
+            # a process that started in between is new: all its time is the window's
+            delta = process.seconds - (earlier.seconds if earlier else 0.0)
+            group = self._group(pid, process, backends)
+            spent[group] = spent.get(group, 0.0) + delta
+        named = set(self._servers.values()) | {"postgresql", "postgresql (rest)", "kafka"}
+        others = sorted((k for k in spent if k not in named), key=spent.__getitem__, reverse=True)
+        cores = {name: round(spent[name] / elapsed, 2) for name in [*named, *others[:TOP_OTHERS]]}
         machine = (after.machine - before.machine) / elapsed
         cores["other"] = round(max(0.0, machine - sum(cores.values())), 2)
         cores["machine"] = round(machine, 2)
-        return cores
+        return dict(sorted(cores.items(), key=lambda item: -item[1]))

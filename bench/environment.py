@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_KAFKA = "localhost:9092"
 DEFAULT_POSTGRES = "postgresql://etalase:etalase@localhost:5432/postgres"
-DROP_ATTEMPTS = 10
+DROP_ATTEMPTS = 60  # seconds, one attempt a second
 log = logging.getLogger(__name__)
 
 

@@ -12,36 +12,48 @@ METHOD = """\
   (each with its own budget), vendor and one to three of its products, with an `Idempotency-Key`,
   a buyer token of the OPD, and the `POST /orders` body of api.md. The **baseline** is
   `bench/baseline_app.py`: FastAPI under uvicorn (one process, like each service) inserting the same
-  body as one row with asyncpg, taking the very same requests from the same client first.
+  body as one row with asyncpg, taking the very same requests from the same client first. The CPU
+  each request cost (server, and the PostgreSQL backends of its database) is given next to the
+  rates: it moves much less with other load than the rates do. When the load generator used a
+  whole core the row says so: the server could then have served more than the figure.
 - **Outbox relay**: rows pre-written (COPY) to the outbox of a fresh database with the platform
   tables, then one `OutboxRelay` (default batch size, tracing set up as in a service) publishes
   them until all are acknowledged by Kafka (acks=all) and marked. The **raw** figure is one aiokafka
   producer with the platform's producer settings sending the same records (same size, keys and
-  headers) with up to 10,000 in flight. Both go to a fresh 6-partition topic.
+  headers) with up to 10,000 in flight. Both go to a fresh 6-partition topic; the CPU per event is
+  the benchmark process's own.
 - **Projection catch-up**: `bench/projection.py` (reporting's): N order events on a topic of their
   own applied by reporting's projector, next to a raw aiokafka consume of the same topic and a
   naive projector that commits one transaction per event.
-- **End-to-end freshness**: orders sent at a fixed arrival rate (open model: order i leaves at
-  start + i / rate, whether or not earlier ones answered) while a poller reads
+- **End-to-end freshness**: orders sent at a fixed arrival rate (open model: order i is due at
+  start + i / rate, whether or not earlier ones answered; at most 64 in flight, and an order
+  already 10 s overdue is not sent but counted as dropped, so an overloaded service shows as
+  such instead of stretching the run) while a poller reads
   `GET /compliance/opd?fiscal_year=&region_code=` as an auditor back to back. When an OPD's
   `placed.orders` grows, the orders it now covers (in the order of their 201s; one OPD's orders
   are serialised on its budget row) were first counted at the moment that read answered, so the
-  figures are late rather than early by up to one poll round trip. The first seconds are warm-up.
-  Before the measurement the harness waits until reporting counts every order placed so far.
+  figures are late rather than early by up to one poll round trip (given in the figures below).
+  The first seconds are warm-up. Before each measurement the harness waits until reporting counts
+  every order placed so far. When the target rate is more than half the write capacity measured
+  just before, the same measurement also runs at that half (in the baseline column): the
+  pipeline's own latency, apart from overload.
 - **Memory**: the kernel's high-water mark of each service process's resident set (`VmHWM` in
   `/proc/<pid>/status`) when it is stopped at the end of the run, which covers every phase above
   that ran against the services.
 - Services run as `python -m etalase_<service>.main` subprocesses on free ports, each with a
-  fresh database and a consumer group of its own; they read the shared topics from the beginning,
-  so the harness waits for them to catch up before measuring. Products reach purchasing as
-  ProductListed events on the products topic. The load generator runs on the same machine, and
-  its own CPU use is reported next to the throughput figures.
+  fresh database and a consumer group of its own. Catalog's and purchasing's groups are started
+  at the log end (they need none of the shared topics' history, which holds whatever earlier runs
+  and test suites left); reporting reads everything from the beginning, and the harness waits for
+  it to catch up before measuring. Products reach purchasing as ProductListed events on the
+  products topic. Kafka, PostgreSQL, the services and the load generator share the machine; where
+  the CPU went during each measurement (including other processes) is in the figures below.
 """
 
 
 def _details(results: dict[str, Any]) -> list[str]:
     lines = []
-    for key in ("write_path", "relay", "projection", "freshness", "memory"):
+    keys = ("setup", "write_path", "relay", "projection", "freshness_sustainable", "freshness")
+    for key in (*keys, "memory"):
         figures = results.get(key)
         if figures is None:
             continue

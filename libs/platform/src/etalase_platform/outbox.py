@@ -183,11 +183,20 @@ class OutboxRelay:
         return [row[0] for row in result]
 
     async def _claim(self, connection: AsyncConnection, buckets: list[int]) -> list[_Row]:
+        # The oldest unpublished positions are found bucket by bucket in the partial index
+        # (bucket, position): a plain `bucket = ANY(...) ORDER BY position` lets the planner walk
+        # the primary key past every published row still kept, so each batch costs more the
+        # more rows were published before it (a 200,000-row backlog drained 4x slower at its end).
         result = await connection.execute(
             text(
                 "SELECT position, topic, message_key, event_type, payload, traceparent, tracestate"
-                " FROM outbox WHERE published_at IS NULL AND bucket = ANY(:buckets)"
-                " ORDER BY position LIMIT :limit FOR UPDATE SKIP LOCKED"
+                " FROM outbox WHERE position IN ("
+                "SELECT next.position FROM unnest(CAST(:buckets AS int[])) AS b(bucket)"
+                " CROSS JOIN LATERAL (SELECT position FROM outbox"
+                " WHERE published_at IS NULL AND outbox.bucket = b.bucket"
+                " ORDER BY position LIMIT :limit) AS next"
+                " ORDER BY next.position LIMIT :limit)"
+                " ORDER BY position FOR UPDATE SKIP LOCKED"
             ),
             {"buckets": buckets, "limit": self._batch_size},
         )
