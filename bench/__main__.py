@@ -8,6 +8,7 @@ could not run; a missed target is reported, not an error.
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -33,7 +34,7 @@ async def _cancellable(work: Coroutine[Any, Any, Results]) -> Results:
     return await work
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smallest sizes: a smoke test")
     parser.add_argument(
@@ -52,25 +53,38 @@ def main(argv: list[str] | None = None) -> int:
         choices=SERVICES,
         help="run this service under pyinstrument (report next to its log; skews its figures)",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="run nothing: write the table and markdown again from a results file",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    command = "uv run python -m bench" + (" --quick" if args.quick else "")
-    sizes = QUICK if args.quick else FULL
-    results = asyncio.run(
-        _cancellable(
-            run_all(sizes, quick=args.quick, command=command, logs=args.logs, profile=args.profile)
+    if args.render:
+        results = json.loads(args.render.read_text())
+        results.pop("rows", None)
+    else:
+        command = "uv run python -m bench" + (" --quick" if args.quick else "")
+        sizes = QUICK if args.quick else FULL
+        run = run_all(
+            sizes, quick=args.quick, command=command, logs=args.logs, profile=args.profile
         )
-    )
+        results = asyncio.run(_cancellable(run))
 
     rows = report.rows(results)
     print()
     print(report.table(rows))
     report.write_json(results, rows, args.json)
     # the findings interpret a full run; a quick run's figures do not bear them out
-    findings = None if args.quick else FINDINGS
+    findings = FINDINGS if results["mode"] == "full" else None
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(markdown.render(results, rows, findings))
     print(f"\nwrote {args.json} and {args.markdown}")

@@ -23,7 +23,7 @@ def subscriptions(service: str) -> Sequence[Subscription]:
     return found
 
 
-async def _partitions(kafka: str, topics: Sequence[str]) -> list[TopicPartition]:
+async def partitions_of(kafka: str, topics: Sequence[str]) -> list[TopicPartition]:
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
     await admin.start()
     try:
@@ -38,7 +38,7 @@ async def _partitions(kafka: str, topics: Sequence[str]) -> list[TopicPartition]
 
 
 async def start_at_log_end(kafka: str, group_id: str, topics: Sequence[str]) -> None:
-    partitions = await _partitions(kafka, topics)
+    partitions = await partitions_of(kafka, topics)
     if not partitions:  # the topics are not there yet: there is no history to skip
         return
     consumer = AIOKafkaConsumer(

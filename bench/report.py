@@ -136,12 +136,13 @@ def _freshness(results: dict[str, Any]) -> Row:
         f"`POST /orders` 201 → counted by `GET /compliance/opd`, {f['rate_per_s']:.0f} orders/s"
         f" for {f['duration_s']:.0f} s (open model)"
     )
-    result = f"p50 {_n(f['p50_ms'])} / p95 {_n(f['p95_ms'])} / p99 {_n(f['p99_ms'])} ms"
+    result = f"{_percentiles(f)}{_split(f)}"
     problems = []
     if f["orders_never_counted"]:
         problems.append(f"{f['orders_never_counted']} never counted")
     if f["orders_failed"]:
-        problems.append(f"{f['orders_failed']} POSTs failed")
+        statuses = ", ".join(f"{n}x {s}" for s, n in f.get("failed_statuses", {}).items())
+        problems.append(f"{f['orders_failed']} POSTs failed ({statuses})")
     if f["orders_dropped"]:
         problems.append(
             f"overloaded: {f['orders_dropped']} of {f['orders_offered']} orders not sent,"
@@ -161,8 +162,22 @@ def _sustainable(results: dict[str, Any]) -> str:
         return f"at half the write capacity: {error}"
     f = results["freshness_sustainable"]
     return (
-        f"at {f['rate_per_s']:.0f} orders/s (half the write capacity):"
-        f" p50 {_n(f['p50_ms'])} / p95 {_n(f['p95_ms'])} / p99 {_n(f['p99_ms'])} ms"
+        f"at {f['rate_per_s']:.0f} orders/s (half the write capacity): {_percentiles(f)}{_split(f)}"
+    )
+
+
+def _percentiles(f: dict[str, Any]) -> str:
+    return f"p50 {_n(f['p50_ms'])} / p95 {_n(f['p95_ms'])} / p99 {_n(f['p99_ms'])} ms"
+
+
+def _split(f: dict[str, Any]) -> str:
+    """Where the p99 goes: the relay's part and reporting's part."""
+    relay, reporting = f.get("split_201_to_kafka"), f.get("split_kafka_to_counted")
+    if not relay or not reporting:
+        return ""
+    return (
+        f" (p99 201 → on Kafka {_n(relay['p99_ms'])} ms,"
+        f" on Kafka → counted {_n(reporting['p99_ms'])} ms)"
     )
 
 

@@ -118,18 +118,28 @@ async def _measure(
         await _guarded(
             "freshness_sustainable",
             results,
-            functools.partial(_freshness, scenario, servers, sizes, sustainable, meter),
+            functools.partial(
+                _freshness, infra.kafka, scenario, servers, sizes, sustainable, meter
+            ),
         )
     await _guarded(
-        "freshness", results, functools.partial(_freshness, scenario, servers, sizes, rate, meter)
+        "freshness",
+        results,
+        functools.partial(_freshness, infra.kafka, scenario, servers, sizes, rate, meter),
     )
 
 
 async def _freshness(
-    scenario: Scenario, servers: dict[str, Server], sizes: Sizes, rate: float, meter: CpuMeter
+    kafka: str,
+    scenario: Scenario,
+    servers: dict[str, Server],
+    sizes: Sizes,
+    rate: float,
+    meter: CpuMeter,
 ) -> Results:
     return await freshness.measure(
         scenario,
+        kafka=kafka,
         purchasing_url=servers["purchasing"].url,
         reporting_url=servers["reporting"].url,
         rate=rate,
