@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -69,7 +69,11 @@ class _Running:
 
 
 async def _consumer(
-    infra: Infra, new_database: DatabaseFactory, topic: str, projector: object
+    infra: Infra,
+    new_database: DatabaseFactory,
+    topic: str,
+    projector: object,
+    dlq: Callable[[AIOKafkaProducer], object] = lambda producer: producer,
 ) -> tuple[IdempotentConsumer, AsyncEngine, AIOKafkaProducer]:
     url = await new_database("consumer")
     await upgrade_to_head(MIGRATIONS, url)
@@ -84,7 +88,7 @@ async def _consumer(
         sessions=session_factory(engine),
         bootstrap_servers=infra.kafka,
         group_id=f"test-{uuid.uuid4()}",
-        dlq_producer=producer,
+        dlq_producer=dlq(producer),
         batch_size=50,
     )
     return consumer, engine, producer
@@ -277,5 +281,58 @@ async def test_an_event_the_projector_rejects_is_dead_lettered_and_the_rest_appl
     assert len(await _effects(engine)) == 39
     assert [dict(d.headers)["dlq_reason"] for d in dead] == [b"ValueError: cannot apply s17"]
     assert projector.attempts < 40  # bisected, not retried record by record
+    await producer.stop()
+    await engine.dispose()
+
+
+class _DeadLettersLater:
+    """A DLQ producer that is unreachable at first (not a failure the consumer retries in
+    place): the whole batch fails and must be read again."""
+
+    def __init__(self, producer: AIOKafkaProducer, failures: int) -> None:
+        self._producer = producer
+        self.failures = failures
+
+    async def send(self, *args: object, **kwargs: object) -> "asyncio.Future[object]":
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("DLQ unavailable")
+        return await self._producer.send(*args, **kwargs)  # type: ignore[no-any-return]
+
+
+async def test_a_failed_batch_is_read_again_before_the_batches_fetched_after_it(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
+) -> None:
+    """The consumer fetches the next batch while applying the current one; when the current one
+    fails, the next must not be applied ahead of it (nor skipped)."""
+    topic = await new_topic("rewind", partitions=1)
+    source = f"test/{uuid.uuid4()}"
+    valid = [_valid(source, f"s{i:03d}") for i in range(300)]
+    await _produce(infra.kafka, topic, [*valid[:20], (b"bad", b"not json", []), *valid[20:]])
+    failing: list[_DeadLettersLater] = []
+
+    def dead_letters_later(producer: AIOKafkaProducer) -> _DeadLettersLater:
+        failing.append(_DeadLettersLater(producer, failures=2))
+        return failing[0]
+
+    consumer, engine, producer = await _consumer(
+        infra, new_database, topic, RecordEffects(source), dead_letters_later
+    )
+    async with _Running(consumer):
+
+        async def all_applied() -> bool:
+            return len(await _effects(engine)) >= 300
+
+        await eventually(all_applied, timeout=60)
+        dead = await _read(infra.kafka, topic + ".dlq", expected=1)
+    assert failing[0].failures == 0
+    async with engine.connect() as connection:
+        subjects = (
+            (await connection.execute(text("SELECT subject FROM effects ORDER BY applied_order")))
+            .scalars()
+            .all()
+        )
+    assert subjects == [f"s{i:03d}" for i in range(300)]  # each once, in log order
+    assert [d.key for d in dead] == [b"bad"]
     await producer.stop()
     await engine.dispose()

@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
@@ -48,37 +49,40 @@ class EventRejected(Exception):
 
 @dataclass(frozen=True)
 class Delivery:
-    """A decoded event with the record it came from and the span of its processing."""
+    """A decoded event with the record it came from and the span of its processing.
+
+    Its attributes are cached: a projector reads them several times per event in batches of
+    thousands."""
 
     record: ConsumerRecord[Any, Any]
     decoded: DecodedEvent
     span: Span = field(default_factory=trace.get_current_span, compare=False)
 
-    @property
+    @cached_property
     def topic(self) -> str:
         return str(self.record.topic)
 
-    @property
+    @cached_property
     def partition(self) -> int:
         return int(self.record.partition)
 
-    @property
+    @cached_property
     def offset(self) -> int:
         return int(self.record.offset)
 
-    @property
+    @cached_property
     def event(self) -> Event:
         return self.decoded.event
 
-    @property
+    @cached_property
     def event_id(self) -> str:
         return self.decoded.envelope.id
 
-    @property
+    @cached_property
     def sequence(self) -> int:
         return self.decoded.envelope.sequence
 
-    @property
+    @cached_property
     def time(self) -> datetime:
         return self.decoded.envelope.time
 
@@ -138,6 +142,29 @@ class _Poison:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Records as fetched, decoded: the events and the records that cannot be decoded."""
+
+    records: list[ConsumerRecord[Any, Any]]
+    deliveries: list[Delivery]
+    poison: list[_Poison]
+
+
+def _end_spans(batch: _Batch | None) -> None:
+    for delivery in batch.deliveries if batch else ():
+        delivery.span.end()
+
+
+async def _discard(fetching: asyncio.Task[_Batch]) -> _Batch | None:
+    """Stops a fetch that is no longer wanted; what it had already fetched, if anything."""
+    fetching.cancel()
+    await asyncio.wait([fetching])
+    if fetching.cancelled() or fetching.exception() is not None:
+        return None
+    return fetching.result()
+
+
 class IdempotentConsumer:
     def __init__(
         self,
@@ -180,48 +207,69 @@ class IdempotentConsumer:
         await self.kafka.stop()
 
     async def run_forever(self) -> None:
+        """Fetch and decode the next batch while the current one's transaction runs: decoding is
+        CPU work in this process and the transaction is waiting on PostgreSQL, so catching up on
+        a long log costs the larger of the two rather than their sum."""
         last_bookkeeping = 0.0
-        while True:
-            batch = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
-            if batch:
-                try:
-                    await self.process(batch)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("%s: batch failed; rewinding to the stored offsets", self.name)
-                    await self._rewind(batch)
-                    await asyncio.sleep(1)
-            # Kafka's copy of the offsets is for operators; the database holds the offsets that
-            # matter, so the commit need not cost a round trip per batch. The lag is known
-            # locally (high watermark and position), so it is current after every batch: a
-            # burst drained within a second still shows.
-            await self._record_lag()
-            if time.monotonic() - last_bookkeeping > 1.0 or not batch:
-                await self._commit_kafka()
-                last_bookkeeping = time.monotonic()
-
-    async def _rewind(
-        self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]
-    ) -> None:
-        """Read the failed batch again: nothing may be skipped."""
-        stored = await _retrying(lambda: self.stored_offsets(list(batch)), self.name)
-        for tp, records in batch.items():
-            self.kafka.seek(tp, stored.get(tp, records[0].offset))
-
-    async def process(
-        self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]
-    ) -> None:
-        started = time.perf_counter()
-        records = [record for records in batch.values() for record in records]
-        deliveries, poison = self._decode(records)
+        upcoming = asyncio.create_task(self._fetch())
         try:
-            await self._dead_letter(poison)
-            await self._apply_or_isolate(deliveries, records)
+            while True:
+                batch = await upcoming
+                upcoming = asyncio.create_task(self._fetch())
+                if batch.records and not await self._process_or_rewind(batch, upcoming):
+                    upcoming = asyncio.create_task(self._fetch())
+                # Kafka's copy of the offsets is for operators; the database holds the offsets
+                # that matter, so the commit need not cost a round trip per batch. The lag is
+                # known locally (high watermark and position), so it is current after every
+                # batch: a burst drained within a second still shows.
+                await self._record_lag()
+                if time.monotonic() - last_bookkeeping > 1.0 or not batch.records:
+                    await self._commit_kafka()
+                    last_bookkeeping = time.monotonic()
         finally:
-            for delivery in deliveries:
-                delivery.span.end()
-        for (topic, partition), offset in _next_offsets(records).items():
+            _end_spans(await _discard(upcoming))
+
+    async def _process_or_rewind(self, batch: _Batch, upcoming: asyncio.Task[_Batch]) -> bool:
+        """False when the batch failed: then it, and the one fetched after it, will be read
+        again from the stored offsets."""
+        try:
+            await self._process(batch)
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s: batch failed; rewinding to the stored offsets", self.name)
+            following = await _discard(upcoming)
+            _end_spans(following)
+            await self._rewind([b for b in (batch, following) if b is not None])
+            await asyncio.sleep(1)
+            return False
+
+    async def _fetch(self) -> _Batch:
+        polled = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
+        records = [record for records in polled.values() for record in records]
+        deliveries, poison = self._decode(records)
+        return _Batch(records, deliveries, poison)
+
+    async def _rewind(self, batches: Sequence[_Batch]) -> None:
+        """Read the failed batch (and any fetched after it) again: nothing may be skipped."""
+        first: dict[TopicPartition, int] = {}
+        for batch in batches:
+            for record in batch.records:
+                tp = TopicPartition(record.topic, record.partition)
+                first[tp] = min(first.get(tp, record.offset), record.offset)
+        stored = await _retrying(lambda: self.stored_offsets(list(first)), self.name)
+        for tp, offset in first.items():
+            self.kafka.seek(tp, stored.get(tp, offset))
+
+    async def _process(self, batch: _Batch) -> None:
+        started = time.perf_counter()
+        try:
+            await self._dead_letter(batch.poison)
+            await self._apply_or_isolate(batch.deliveries, batch.records)
+        finally:
+            _end_spans(batch)
+        for (topic, partition), offset in _next_offsets(batch.records).items():
             self._uncommitted[TopicPartition(topic, partition)] = offset
         metrics.HANDLER_LATENCY.labels(self._service, self.name).observe(
             time.perf_counter() - started
