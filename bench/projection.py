@@ -206,6 +206,7 @@ class _FirstBatch:
 
     def __init__(self, projector: ComplianceProjector) -> None:
         self.projector = projector
+        self.idempotent = projector.idempotent
         self.started: float | None = None
 
     async def apply(self, session: object, deliveries: object) -> None:

@@ -1,4 +1,4 @@
-"""The compliance rules and the per-day contributions, without I/O."""
+"""The compliance rules and the WIB day, without I/O."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -13,9 +13,9 @@ from etalase_reporting.domain import (
     percent,
     target_status,
 )
-from etalase_reporting.timeline import COLUMNS, OrderFact, contributions, delta, end_of_day, wib_day
+from etalase_reporting.timeline import end_of_day, wib_day
 
-from tests.reporting.support import cancelled, completed, line, placed
+from tests.reporting.support import line, placed
 
 
 def _order(*lines: OrderLine, **vendor: Any) -> OrderPlaced:
@@ -100,37 +100,3 @@ def test_days_are_wib() -> None:
     assert wib_day(datetime(2041, 3, 1, 16, 59, 59, tzinfo=UTC)) == date(2041, 3, 1)
     assert wib_day(datetime(2041, 3, 1, 17, 0, 0, tzinfo=UTC)) == date(2041, 3, 2)
     assert end_of_day(date(2041, 3, 1)) == datetime(2041, 3, 1, 17, 0, tzinfo=UTC)
-
-
-def _record(fact: OrderFact, *items: object) -> OrderFact:
-    for item in items:
-        fact = fact.record(item.event, item.event_id, item.sequence)  # type: ignore[attr-defined]
-    return fact
-
-
-def test_a_cancelled_order_counts_as_placed_until_its_cancellation_day() -> None:
-    order = placed(
-        "o-1", 2041, "33.75.1", "33.75", [line(1, 500)], datetime(2041, 3, 1, tzinfo=UTC)
-    )
-    cancel = cancelled("o-1", datetime(2041, 3, 4, tzinfo=UTC))
-    fact = _record(OrderFact("o-1"), order, cancel)
-    by_day = contributions(fact)
-    total = COLUMNS.index("p_total_idr")
-    assert by_day[2041, "33.75.1", date(2041, 3, 1)][total] == 500
-    assert by_day[2041, "33.75.1", date(2041, 3, 4)][total] == -500
-
-
-def test_facts_do_not_depend_on_arrival_order_or_repetition() -> None:
-    order = placed(
-        "o-1", 2041, "33.75.1", "33.75", [line(1, 500)], datetime(2041, 3, 1, tzinfo=UTC)
-    )
-    done = completed("o-1", datetime(2041, 3, 2, tzinfo=UTC))
-    forward = _record(OrderFact("o-1"), order, done)
-    backward = _record(OrderFact("o-1"), done, order, done, order)
-    assert forward == backward
-    assert delta(forward, backward) == {}
-
-
-def test_nothing_counts_before_the_order_is_placed() -> None:
-    done = completed("o-1", datetime(2041, 3, 2, tzinfo=UTC))
-    assert contributions(_record(OrderFact("o-1"), done)) == {}

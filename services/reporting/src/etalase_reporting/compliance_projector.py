@@ -1,15 +1,17 @@
 """The compliance projection: budgets and orders into budget history, order facts and deltas.
 
 A batch costs a fixed number of statements whatever its size: one insert of the budget
-allocations, one read of the facts of the orders it touches, one upsert of those facts and one
-additive upsert of the per-day deltas. It is idempotent on its own (a budget allocation is keyed
-by its event id; re-recording an order event leaves the fact, hence the deltas, unchanged), so the
-inbox in front of it is a saving, not a necessity.
+allocations, and for the orders a COPY of the batch's merged order events and the one statement of
+`order_merge` that folds them into the facts and the per-day deltas. It is idempotent on its own (a
+budget allocation is keyed by its event id; each stage of an order keeps the event with the lowest
+(sequence, event id), so re-recording an event changes no fact, hence no delta), so the consumer
+keeps no inbox for it.
 """
 
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from etalase_events.models import (
     BudgetAllocated,
     OrderAccepted,
@@ -21,20 +23,27 @@ from etalase_platform.consumer import Delivery, EventRejected
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_reporting.domain import MEASURES, OrderClasses
-from etalase_reporting.sql import Column, insert_rows, unnest_insert
-from etalase_reporting.timeline import (
-    COLUMNS,
-    Deltas,
-    OrderEvent,
-    OrderFact,
-    Placement,
-    Stamp,
+from etalase_reporting.domain import classify
+from etalase_reporting.order_merge import (
+    CHANGE_COLUMNS,
+    PLACEMENT,
+    create_changes_table,
+    merge_statement,
 )
+from etalase_reporting.sql import Column, insert_rows, unnest_insert
 
 MAX_BIGINT = 2**63 - 1
+OrderEvent = OrderPlaced | OrderAccepted | OrderCompleted | OrderCancelled
 ORDER_EVENTS = (OrderPlaced, OrderAccepted, OrderCompleted, OrderCancelled)
-STAGES = ("placed", "accepted", "completed", "cancelled")
+_STAGE_OF: dict[type[OrderEvent], str] = {
+    OrderPlaced: "placed",
+    OrderAccepted: "accepted",
+    OrderCompleted: "completed",
+    OrderCancelled: "cancelled",
+}
+_STAMP_AT = {stage: CHANGE_COLUMNS.index(f"{stage}_event_id") for stage in _STAGE_OF.values()}
+"""Where a stage's (event_id, sequence, at) begin in a row of `order_changes`."""
+_PLACEMENT_AT = slice(1, 1 + len(PLACEMENT))
 
 BUDGET_COLUMNS: list[Column] = [
     ("fiscal_year", "integer"),
@@ -46,61 +55,22 @@ BUDGET_COLUMNS: list[Column] = [
     ("region_code", "text"),
     ("pagu_idr", "bigint"),
 ]
-FACT_COLUMNS: list[Column] = [
-    ("order_id", "text"),
-    ("fiscal_year", "integer"),
-    ("opd_code", "text"),
-    ("region_code", "text"),
-    *((name, "bigint") for name in MEASURES[1:]),
-    ("reserved_package_violation", "boolean"),
-    ("pdn_substitution_lines", "integer"),
-    *(
-        column
-        for stage in STAGES
-        for column in (
-            (f"{stage}_event_id", "text"),
-            (f"{stage}_sequence", "integer"),
-            (f"{stage}_at", "timestamptz"),
-        )
-    ),
-    ("placed_day", "date"),
-    ("uncounted_day", "date"),
-    ("realized_day", "date"),
-]
-DELTA_COLUMNS: list[Column] = [
-    ("fiscal_year", "integer"),
-    ("opd_code", "text"),
-    ("day", "date"),
-    ("region_code", "text"),
-    *((name, "bigint") for name in COLUMNS),
-]
 
 
 class ComplianceProjector:
     """Projects BudgetAllocated and Order* events into the tables of one generation's schema;
     other events are ignored."""
 
+    idempotent = True
+    """Applying an event again changes nothing (see the module's docstring): no inbox."""
+
     def __init__(self, schema: str) -> None:
         self._schema = schema
         self._insert_budgets = unnest_insert(
             f"{schema}.budget_allocations", BUDGET_COLUMNS, "ON CONFLICT DO NOTHING"
         )
-        overwrite = ", ".join(f"{name} = excluded.{name}" for name, _ in FACT_COLUMNS[1:])
-        self._upsert_facts = unnest_insert(
-            f"{schema}.order_facts",
-            FACT_COLUMNS,
-            f"ON CONFLICT (order_id) DO UPDATE SET {overwrite}",
-        )
-        add = ", ".join(f"{name} = d.{name} + excluded.{name}" for name in COLUMNS)
-        self._add_deltas = unnest_insert(
-            f"{schema}.compliance_deltas AS d",
-            DELTA_COLUMNS,
-            f"ON CONFLICT (fiscal_year, opd_code, day) DO UPDATE SET {add}",
-        )
-        names = ", ".join(name for name, _ in FACT_COLUMNS)
-        self._load_facts = text(
-            f"SELECT {names} FROM {schema}.order_facts WHERE order_id = ANY(CAST(:ids AS text[]))"
-        )
+        self._create_changes = text(create_changes_table(schema))
+        self._merge = text(merge_statement(schema))
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
         budgets: list[tuple[BudgetAllocated, Delivery]] = []
@@ -139,104 +109,53 @@ class ComplianceProjector:
     async def _record_orders(
         self, session: AsyncSession, orders: list[tuple[OrderEvent, Delivery]]
     ) -> None:
-        ids = sorted({event.order_id for event, _ in orders})
-        old = {fact.order_id: fact for fact in await self._facts(session, ids)}
-        new = dict(old)
-        for event, delivery in orders:
-            if isinstance(event, OrderPlaced):
-                _check_fits(event.total_idr, delivery)
-            fact = new.get(event.order_id) or OrderFact(event.order_id)
-            new[event.order_id] = fact.record(event, delivery.event_id, delivery.sequence)
-        changed = [fact for order_id, fact in new.items() if fact != old.get(order_id)]
-        if not changed:
-            return
-        deltas = Deltas()
-        for fact in changed:
-            deltas.change(old.get(fact.order_id), fact)
-        regions = {
-            (p.fiscal_year, p.opd_code): p.region_code
-            for fact in [*old.values(), *changed]
-            if (p := fact.placed) is not None
-        }
-        await insert_rows(
-            session, self._upsert_facts, FACT_COLUMNS, [_fact_row(f) for f in changed]
-        )
-        rows = deltas.nonzero()
-        await insert_rows(
-            session,
-            self._add_deltas,
-            DELTA_COLUMNS,
-            [(fy, opd, day, regions[fy, opd], *v) for (fy, opd, day), v in rows.items()],
-            key_width=3,
-        )
+        changes = _order_changes(orders)
+        await session.execute(self._create_changes)
+        # COPY: binary rows, far cheaper to encode and to insert than a statement's arrays
+        pooled = await (await session.connection()).get_raw_connection()
+        driver: asyncpg.Connection = pooled.driver_connection
+        await driver.copy_records_to_table("order_changes", records=changes, columns=CHANGE_COLUMNS)
+        await session.execute(self._merge)
 
-    async def _facts(self, session: AsyncSession, ids: list[str]) -> list[OrderFact]:
-        rows = await session.execute(self._load_facts, {"ids": ids})
-        return [_fact(row._mapping) for row in rows]
+
+def _order_changes(orders: list[tuple[OrderEvent, Delivery]]) -> list[list[Any]]:
+    """One row of `order_changes` per order: per stage the event with the lowest (sequence,
+    event id) of the batch, and with the placed stage what its OrderPlaced says."""
+    rows: dict[str, list[Any]] = {}
+    for event, delivery in orders:
+        stage = _STAGE_OF[type(event)]
+        if isinstance(event, OrderPlaced):
+            _check_fits(event.total_idr, delivery)
+        row = rows.get(event.order_id)
+        if row is None:
+            row = rows[event.order_id] = [event.order_id, *(None,) * (len(CHANGE_COLUMNS) - 1)]
+        at = _STAMP_AT[stage]
+        if row[at] is not None and (row[at + 1], row[at]) <= (delivery.sequence, delivery.event_id):
+            continue
+        row[at : at + 3] = (delivery.event_id, delivery.sequence, _moment(event))
+        if isinstance(event, OrderPlaced):
+            classes = classify(event)
+            row[_PLACEMENT_AT] = (
+                event.fiscal_year,
+                event.opd_code,
+                event.region_code,
+                *classes.amounts,
+                classes.reserved_package_violation,
+                classes.pdn_substitution_lines,
+            )
+    return list(rows.values())
+
+
+def _moment(event: OrderEvent) -> Any:
+    if isinstance(event, OrderPlaced):
+        return event.placed_at
+    if isinstance(event, OrderAccepted):
+        return event.accepted_at
+    if isinstance(event, OrderCompleted):
+        return event.completed_at
+    return event.cancelled_at
 
 
 def _check_fits(amount: int, delivery: Delivery) -> None:
     if amount > MAX_BIGINT:
         raise EventRejected(f"{delivery.event_id}: amount {amount} exceeds what can be summed")
-
-
-def _stamp(row: Any, stage: str) -> Stamp | None:
-    event_id = row[f"{stage}_event_id"]
-    if event_id is None:
-        return None
-    return Stamp(event_id, row[f"{stage}_sequence"], row[f"{stage}_at"])
-
-
-def _fact(row: Any) -> OrderFact:
-    placed_stamp = _stamp(row, "placed")
-    placement = None
-    if placed_stamp is not None:
-        classes = OrderClasses(
-            amounts=tuple(row[name] for name in MEASURES[1:]),
-            reserved_package_violation=row["reserved_package_violation"],
-            pdn_substitution_lines=row["pdn_substitution_lines"],
-        )
-        placement = Placement(
-            row["fiscal_year"], row["opd_code"], row["region_code"], classes, placed_stamp
-        )
-    return OrderFact(
-        order_id=row["order_id"],
-        placed=placement,
-        accepted=_stamp(row, "accepted"),
-        completed=_stamp(row, "completed"),
-        cancelled=_stamp(row, "cancelled"),
-    )
-
-
-def _fact_row(fact: OrderFact) -> tuple[Any, ...]:
-    placement = fact.placed
-    if placement is None:
-        head: tuple[Any, ...] = (None,) * (3 + len(MEASURES) - 1 + 2)
-    else:
-        classes = placement.classes
-        head = (
-            placement.fiscal_year,
-            placement.opd_code,
-            placement.region_code,
-            *classes.amounts,
-            classes.reserved_package_violation,
-            classes.pdn_substitution_lines,
-        )
-    stamps: list[Any] = []
-    for stamp in (
-        placement.stamp if placement else None,
-        fact.accepted,
-        fact.completed,
-        fact.cancelled,
-    ):
-        stamps += (
-            [None, None, None] if stamp is None else [stamp.event_id, stamp.sequence, stamp.at]
-        )
-    return (
-        fact.order_id,
-        *head,
-        *stamps,
-        fact.placed_day,
-        fact.uncounted_day,
-        fact.realized_day,
-    )
