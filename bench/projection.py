@@ -4,9 +4,11 @@
 
 Writes N events (BudgetAllocated and OrderPlaced/Accepted/Completed/Cancelled, as purchasing emits
 them) to a dedicated topic, then measures in the same run:
-  (a) raw: an aiokafka consumer reading the topic, nothing else;
+  (a) raw: an aiokafka consumer reading the topic, nothing else; and the same consumer decoding
+      and validating each record with the codec, no more (the floor of any consumer of the
+      contract: in CPython it costs several times the raw read);
   (b) projector: the reporting projector through the platform's IdempotentConsumer (decode,
-      inbox, one transaction per batch, offsets) into a fresh database;
+      one transaction per batch, offsets) into a fresh database;
   (c) naive: the same projector and consumer with batches of one event (a transaction per event),
       on a sample of the topic.
 Rates are measured from the first record received to the last one applied, so consumer-group
@@ -29,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from etalase_events.codec import encode_event
+from etalase_events.codec import decode, encode_event
 from etalase_events.models import (
     BudgetAllocated,
     Catalog,
@@ -178,7 +180,9 @@ async def write_events(kafka: str, topic: str, count: int) -> float:
 # --- the measurements --------------------------------------------------------------------------
 
 
-async def raw_rate(kafka: str, topic: str, count: int) -> float:
+async def raw_rate(kafka: str, topic: str, count: int, *, decoding: bool = False) -> float:
+    """Records per second through a bare aiokafka consumer; with `decoding`, each record also
+    decoded and validated by the codec (what any consumer of the contract must do at least)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=kafka,
@@ -195,7 +199,11 @@ async def raw_rate(kafka: str, topic: str, count: int) -> float:
             batch = await consumer.getmany(timeout_ms=1000, max_records=BATCH)
             if batch and not started:
                 started = time.perf_counter()
-            seen += sum(len(records) for records in batch.values())
+            for records in batch.values():
+                seen += len(records)
+                if decoding:
+                    for record in records:
+                        decode(record.value, record.headers)
         return count / (time.perf_counter() - started)
     finally:
         await consumer.stop()
@@ -278,6 +286,7 @@ async def measure(kafka: str, postgres_url: str, events: int) -> dict[str, float
         await admin.create_topics([NewTopic(t, PARTITIONS, 1) for t in (topic, topic + ".dlq")])
         produce = await write_events(kafka, topic, events)
         raw = await raw_rate(kafka, topic, events)
+        decoded = await raw_rate(kafka, topic, events, decoding=True)
         projected = await projector_rate(
             kafka, await _database(postgres_url, databases), topic, events, BATCH
         )
@@ -293,8 +302,10 @@ async def measure(kafka: str, postgres_url: str, events: int) -> dict[str, float
     return {
         "projector_events_per_s": projected,
         "raw_consume_events_per_s": raw,
+        "consume_and_decode_events_per_s": decoded,
         "naive_events_per_s": naive,
         "projector_vs_raw": projected / raw,
+        "projector_vs_consume_and_decode": projected / decoded,
         "projector_vs_naive": projected / naive,
         "events": float(events),
         "naive_sample_events": float(sample),
@@ -352,6 +363,8 @@ def main() -> None:
         f"projector {result['projector_events_per_s']:,.0f} events/s ="
         f" {result['projector_vs_raw']:.2f} x raw consume"
         f" ({result['raw_consume_events_per_s']:,.0f}/s),"
+        f" {result['projector_vs_consume_and_decode']:.2f} x consume and decode"
+        f" ({result['consume_and_decode_events_per_s']:,.0f}/s),"
         f" {result['projector_vs_naive']:.1f} x naive ({result['naive_events_per_s']:,.0f}/s)"
     )
 
