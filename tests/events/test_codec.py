@@ -4,7 +4,6 @@ from typing import Any
 
 import pytest
 from etalase_events.codec import (
-    DecodedEvent,
     InvalidEventData,
     MalformedRecord,
     UnknownEventType,
@@ -42,7 +41,8 @@ def test_every_event_type_round_trips(event_type: str) -> None:
     record = encode(envelope, traceparent=TRACEPARENT, tracestate="etalase=1")
     decoded = decode(record.value, record.headers)
 
-    assert decoded == DecodedEvent(envelope, event)
+    assert (decoded.envelope, decoded.event) == (envelope, event)
+    assert decoded.attributes.id == envelope.id
     assert type(decoded.event) is type(event)
     assert record.topic == type(event).topic
     assert record.key == SUBJECTS[event_type].encode()

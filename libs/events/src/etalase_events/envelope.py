@@ -12,8 +12,8 @@ from etalase_events.primitives import UtcDatetime
 _NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
 
-class CloudEvent(BaseModel):
-    """A CloudEvents 1.0 envelope in structured JSON mode: the value of every Kafka record."""
+class CloudEventAttributes(BaseModel):
+    """The attributes of a CloudEvents 1.0 envelope: everything but its `data`."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, use_attribute_docstrings=True)
 
@@ -30,6 +30,11 @@ class CloudEvent(BaseModel):
     sequence: Annotated[int, Field(ge=1)]
     """The aggregate's version: 1 for its first event, +1 for each next one."""
     datacontenttype: Literal["application/json"] = "application/json"
+
+
+class CloudEvent(CloudEventAttributes):
+    """A CloudEvents 1.0 envelope in structured JSON mode: the value of every Kafka record."""
+
     data: dict[str, Any]
 
 

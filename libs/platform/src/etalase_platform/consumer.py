@@ -78,9 +78,9 @@ class Delivery:
         self.partition: int = record.partition
         self.offset: int = record.offset
         self.event: Event = decoded.event
-        self.event_id: str = decoded.envelope.id
-        self.sequence: int = decoded.envelope.sequence
-        self.time: datetime = decoded.envelope.time
+        self.event_id: str = decoded.attributes.id
+        self.sequence: int = decoded.attributes.sequence
+        self.time: datetime = decoded.attributes.time
 
 
 class Projector(Protocol):
@@ -329,8 +329,8 @@ class IdempotentConsumer:
                 "messaging.consumer.group.name": self.group_id,
                 "messaging.destination.partition.id": str(record.partition),
                 "messaging.kafka.offset": record.offset,
-                "messaging.message.id": decoded.envelope.id,
-                "cloudevents.event_type": decoded.envelope.type,
+                "messaging.message.id": decoded.attributes.id,
+                "cloudevents.event_type": decoded.attributes.type,
             },
         )
 
