@@ -4,7 +4,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from etalase_reporting.bootstrap import create_app
+from etalase_platform.db import SessionFactory, create_engine, session_factory, upgrade_to_head
+from etalase_reporting.bootstrap import MIGRATIONS, create_app
+from etalase_reporting.generations import Status, create_generation, lock
 from etalase_reporting.settings import Settings
 
 from tests.helpers import DatabaseFactory, Infra, serve, unique
@@ -21,3 +23,18 @@ async def reporting(
     )
     async with serve(create_app(settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+async def projection_sessions(new_database: DatabaseFactory) -> AsyncIterator[SessionFactory]:
+    """Sessions of a migrated reporting database whose live generation is `reporting_g1`, for
+    tests that drive the projector directly (one database per test module)."""
+    url = await new_database("reporting_projection")
+    await upgrade_to_head(MIGRATIONS, url)
+    engine = create_engine(url, pool_size=2)
+    factory = session_factory(engine)
+    async with factory() as session, session.begin():
+        await lock(session)
+        await create_generation(session, Status.LIVE, {})
+    yield factory
+    await engine.dispose()

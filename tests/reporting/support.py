@@ -27,6 +27,9 @@ from etalase_events.models import (
 )
 from etalase_events.topics import ALL_TOPICS, PARTITIONS
 from etalase_platform.consumer import Delivery
+from etalase_platform.db import SessionFactory
+from etalase_reporting.generations import TABLES
+from sqlalchemy import text
 
 from tests.helpers import bearer, eventually
 
@@ -245,3 +248,10 @@ async def wait_applied(client: httpx.AsyncClient, positions: Positions) -> None:
 
     # generous: the shared topics hold every test run's events, all replayed by a new service
     await eventually(applied, timeout=300)
+
+
+async def reset_projection(sessions: SessionFactory) -> None:
+    """Empty the tables of generation 1 (see the `projection_sessions` fixture)."""
+    tables = ", ".join(f"reporting_g1.{table}" for table in TABLES)
+    async with sessions() as session, session.begin():
+        await session.execute(text(f"TRUNCATE {tables}"))

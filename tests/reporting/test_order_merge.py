@@ -1,41 +1,31 @@
 """What one order contributes to which WIB day, through the projector into a real database."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
-from etalase_platform.db import SessionFactory, create_engine, session_factory, upgrade_to_head
-from etalase_reporting.bootstrap import MIGRATIONS
+from etalase_platform.db import SessionFactory
 from etalase_reporting.compliance_projector import ComplianceProjector
-from etalase_reporting.generations import TABLES, Status, create_generation, lock
 from sqlalchemy import text
 
-from tests.helpers import DatabaseFactory
-from tests.reporting.support import Sent, cancelled, completed, deliveries, line, placed
+from tests.reporting.support import (
+    Sent,
+    cancelled,
+    completed,
+    deliveries,
+    line,
+    placed,
+    reset_projection,
+)
 
 pytestmark = pytest.mark.infra
 
 OPD = ("33.75.1", "33.75")
 
 
-@pytest.fixture(scope="module")
-async def sessions(new_database: DatabaseFactory) -> AsyncIterator[SessionFactory]:
-    url = await new_database("reporting_merge")
-    await upgrade_to_head(MIGRATIONS, url)
-    engine = create_engine(url, pool_size=2)
-    factory = session_factory(engine)
-    async with factory() as session, session.begin():
-        await lock(session)
-        await create_generation(session, Status.LIVE, {})
-    yield factory
-    await engine.dispose()
-
-
 async def _project(sessions: SessionFactory, *batches: list[Sent]) -> dict[date, tuple[int, ...]]:
     """Apply the batches (one transaction each) to empty tables; (activity, p_orders,
     p_total_idr, r_orders, r_total_idr) by day, leaving out days whose changes cancel out."""
-    async with sessions() as session, session.begin():
-        await session.execute(text(f"TRUNCATE {', '.join(f'reporting_g1.{t}' for t in TABLES)}"))
+    await reset_projection(sessions)
     projector = ComplianceProjector("reporting_g1")
     for batch in batches:
         async with sessions() as session, session.begin():
@@ -55,47 +45,51 @@ def _order(at: datetime) -> Sent:
 
 
 async def test_a_cancelled_order_counts_as_placed_until_its_cancellation_day(
-    sessions: SessionFactory,
+    projection_sessions: SessionFactory,
 ) -> None:
     order = _order(datetime(2041, 3, 1, tzinfo=UTC))
     cancel = cancelled("o-1", datetime(2041, 3, 4, tzinfo=UTC))
-    assert await _project(sessions, [order, cancel]) == {
+    assert await _project(projection_sessions, [order, cancel]) == {
         date(2041, 3, 1): (1, 1, 500, 0, 0),
         date(2041, 3, 4): (1, -1, -500, 0, 0),
     }
 
 
-async def test_days_are_wib_days(sessions: SessionFactory) -> None:
+async def test_days_are_wib_days(projection_sessions: SessionFactory) -> None:
     # 17:00 UTC is midnight in Jakarta
     order = _order(datetime(2041, 3, 1, 16, 59, tzinfo=UTC))
     done = completed("o-1", datetime(2041, 3, 1, 17, 0, tzinfo=UTC))
-    assert await _project(sessions, [order], [done]) == {
+    assert await _project(projection_sessions, [order], [done]) == {
         date(2041, 3, 1): (1, 1, 500, 0, 0),
         date(2041, 3, 2): (1, 0, 0, 1, 500),
     }
 
 
-async def test_arrival_order_and_repetition_change_nothing(sessions: SessionFactory) -> None:
+async def test_arrival_order_and_repetition_change_nothing(
+    projection_sessions: SessionFactory,
+) -> None:
     order = _order(datetime(2041, 3, 1, tzinfo=UTC))
     done = completed("o-1", datetime(2041, 3, 2, tzinfo=UTC))
-    forward = await _project(sessions, [order, done])
-    assert await _project(sessions, [done], [order, done], [order]) == forward
-    assert await _project(sessions, [done, order, done, order]) == forward
+    forward = await _project(projection_sessions, [order, done])
+    assert await _project(projection_sessions, [done], [order, done], [order]) == forward
+    assert await _project(projection_sessions, [done, order, done, order]) == forward
 
 
-async def test_nothing_counts_before_the_order_is_placed(sessions: SessionFactory) -> None:
+async def test_nothing_counts_before_the_order_is_placed(
+    projection_sessions: SessionFactory,
+) -> None:
     done = completed("o-1", datetime(2041, 3, 2, tzinfo=UTC))
-    assert await _project(sessions, [done]) == {}
+    assert await _project(projection_sessions, [done]) == {}
 
 
 async def test_the_earliest_placed_event_wins_whichever_arrives_first(
-    sessions: SessionFactory,
+    projection_sessions: SessionFactory,
 ) -> None:
     """Two OrderPlaced for one order (a producer's retry with a new id): the lower sequence
     counts, and on a tie the lower event id — as in the provenance the figures cite."""
     first = placed("o-1", 2041, *OPD, [line(1, 500)], datetime(2041, 3, 1, tzinfo=UTC))
     retry = placed("o-1", 2041, *OPD, [line(1, 900)], datetime(2041, 3, 3, tzinfo=UTC))
     lower, higher = sorted([first, retry], key=lambda sent: sent.event_id)
-    expected = await _project(sessions, [lower])
-    assert await _project(sessions, [higher], [lower]) == expected
-    assert await _project(sessions, [higher, lower]) == expected
+    expected = await _project(projection_sessions, [lower])
+    assert await _project(projection_sessions, [higher], [lower]) == expected
+    assert await _project(projection_sessions, [higher, lower]) == expected

@@ -2,7 +2,6 @@
 projection's figures equal an independent recomputation from the same events, now and as of any
 day. Runs the real projector against a real database, batch by batch, one transaction each."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -10,17 +9,13 @@ import pytest
 from etalase_events.models import Catalog, LegalForm, Scale
 from etalase_platform.auth import Principal, Role
 from etalase_platform.consumer import EventRejected
-from etalase_platform.db import SessionFactory, create_engine, session_factory, upgrade_to_head
+from etalase_platform.db import SessionFactory
 from etalase_reporting import service
-from etalase_reporting.bootstrap import MIGRATIONS
 from etalase_reporting.compliance_projector import ComplianceProjector
 from etalase_reporting.domain import DEFAULT_TARGETS
-from etalase_reporting.generations import TABLES, Status, create_generation, lock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 
-from tests.helpers import DatabaseFactory
 from tests.reporting import oracle
 from tests.reporting.support import (
     Sent,
@@ -31,6 +26,7 @@ from tests.reporting.support import (
     deliveries,
     line,
     placed,
+    reset_projection,
 )
 
 pytestmark = pytest.mark.infra
@@ -128,25 +124,6 @@ def arrivals(draw: st.DrawFn, events: list[Sent]) -> list[list[Sent]]:
     return batches
 
 
-@pytest.fixture(scope="module")
-async def sessions(new_database: DatabaseFactory) -> AsyncIterator[SessionFactory]:
-    url = await new_database("reporting_property")
-    await upgrade_to_head(MIGRATIONS, url)
-    engine = create_engine(url, pool_size=2)
-    factory = session_factory(engine)
-    async with factory() as session, session.begin():
-        await lock(session)
-        await create_generation(session, Status.LIVE, {})
-    yield factory
-    await engine.dispose()
-
-
-async def _reset(sessions: SessionFactory) -> None:
-    tables = ", ".join(f"reporting_g1.{table}" for table in TABLES)
-    async with sessions() as session, session.begin():
-        await session.execute(text(f"TRUNCATE {tables}"))
-
-
 @settings(
     max_examples=25,
     deadline=None,
@@ -154,14 +131,15 @@ async def _reset(sessions: SessionFactory) -> None:
 )
 @given(data=st.data())
 async def test_figures_equal_an_independent_recomputation(
-    sessions: SessionFactory, data: st.DataObject
+    projection_sessions: SessionFactory, data: st.DataObject
 ) -> None:
+    sessions = projection_sessions
     events = data.draw(histories())
     batches = data.draw(arrivals(events))
     days = data.draw(
         st.lists(st.dates(date(2030, 2, 28), date(2030, 3, 8)), min_size=2, max_size=3)
     )
-    await _reset(sessions)
+    await reset_projection(sessions)
     projector = ComplianceProjector("reporting_g1")
     for batch in batches:
         async with sessions() as session, session.begin():
@@ -180,9 +158,12 @@ async def test_figures_equal_an_independent_recomputation(
         ), f"as_of={as_of}"
 
 
-async def test_an_amount_that_cannot_be_summed_is_rejected(sessions: SessionFactory) -> None:
+async def test_an_amount_that_cannot_be_summed_is_rejected(
+    projection_sessions: SessionFactory,
+) -> None:
     """Rejected, so that the consumer dead-letters it instead of retrying it forever."""
-    await _reset(sessions)
+    sessions = projection_sessions
+    await reset_projection(sessions)
     poison = budget(FISCAL_YEAR, "71.71.1.01", "71.71", 10**20, START)
     with pytest.raises(EventRejected):
         async with sessions() as session, session.begin():
