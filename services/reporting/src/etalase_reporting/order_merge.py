@@ -13,11 +13,13 @@ for each stage the lowest (sequence, event id) wins, whichever arrived first —
 - nothing about an order counts before its OrderPlaced has arrived.
 
 The figures as of a day are the sums of the deltas up to that day. Doing this in PostgreSQL keeps
-the batch to one round trip and its cost out of the consumer's Python, which decoding already
-keeps busy; the property test checks it against an independent recomputation.
+a batch to the same few round trips however many orders it holds, and the arithmetic out of the
+consumer's Python, which decoding already keeps busy; the property test checks it against an
+independent recomputation.
 """
 
 from etalase_reporting.domain import FLAGS, MEASURES
+from etalase_reporting.timeline import WIB_OFFSET
 
 STAGES = ("placed", "accepted", "completed", "cancelled")
 PLACEMENT = (
@@ -39,8 +41,8 @@ CHANGE_COLUMNS = (
 DAY_COLUMNS = ("placed_day", "uncounted_day", "realized_day")
 FACT_COLUMNS = (*CHANGE_COLUMNS, *DAY_COLUMNS)
 
-_WIB_DAY = "(({}) AT TIME ZONE INTERVAL '7 hours')::date"
-"""Asia/Jakarta is UTC+7 without daylight saving, so a fixed offset is exact."""
+_WIB_DAY = f"(({{}}) AT TIME ZONE INTERVAL '{int(WIB_OFFSET.total_seconds())} seconds')::date"
+"""The WIB day of a timestamp, as `timeline.wib_day` computes it."""
 _PLACED, _UNCOUNTED, _REALIZED = 1, 2, 3
 
 

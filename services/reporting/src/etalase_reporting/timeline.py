@@ -8,8 +8,9 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from etalase_reporting.domain import FLAGS, MEASURES
 
-WIB = timezone(timedelta(hours=7), "WIB")
+WIB_OFFSET = timedelta(hours=7)
 """Asia/Jakarta: UTC+7 without daylight saving since 1964, so a fixed offset is exact."""
+WIB = timezone(WIB_OFFSET, "WIB")
 
 COLUMNS: tuple[str, ...] = (
     "activity",
