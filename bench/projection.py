@@ -50,6 +50,7 @@ from etalase_platform.outbox import kafka_producer
 from etalase_reporting.bootstrap import MIGRATIONS
 from etalase_reporting.compliance_projector import ComplianceProjector
 from etalase_reporting.generations import Status, create_generation, lock
+from etalase_reporting.handlers import PROJECTIONS
 from etalase_reporting.main import tune_garbage_collector
 from etalase_reporting.settings import Settings
 from sqlalchemy import text
@@ -58,6 +59,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 PARTITIONS = 6
 BATCH: int = Settings.model_fields["consumer_batch_size"].default  # as the service runs
 NAIVE_SAMPLE = 3000
+COMPLIANCE = next(p for p in PROJECTIONS if p.name == "compliance")  # run as the service runs it
 FISCAL_YEAR = 2041
 
 
@@ -214,7 +216,6 @@ class _FirstBatch:
 
     def __init__(self, projector: ComplianceProjector) -> None:
         self.projector = projector
-        self.idempotent = projector.idempotent
         self.started: float | None = None
 
     async def apply(self, session: object, deliveries: object) -> None:
@@ -256,6 +257,7 @@ async def projector_rate(kafka: str, url: str, topic: str, count: int, batch_siz
         group_id=f"bench.projector.{uuid.uuid4().hex[:8]}",
         dlq_producer=dlq,
         batch_size=batch_size,
+        inbox=COMPLIANCE.inbox,
     )
     await consumer.start()
     task = asyncio.create_task(consumer.run_forever())

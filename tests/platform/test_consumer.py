@@ -74,6 +74,7 @@ async def _consumer(
     topic: str,
     projector: object,
     dlq: Callable[[AIOKafkaProducer], object] = lambda producer: producer,
+    inbox: bool = True,
 ) -> tuple[IdempotentConsumer, AsyncEngine, AIOKafkaProducer]:
     url = await new_database("consumer")
     await upgrade_to_head(MIGRATIONS, url)
@@ -90,6 +91,7 @@ async def _consumer(
         group_id=f"test-{uuid.uuid4()}",
         dlq_producer=dlq(producer),
         batch_size=50,
+        inbox=inbox,
     )
     return consumer, engine, producer
 
@@ -135,6 +137,37 @@ async def test_poison_records_go_to_the_dlq_and_valid_ones_around_them_are_appli
     assert reasons[b"p2"]["dlq_original_topic"] == topic.encode()
     assert reasons[b"p2"]["dlq_original_partition"] == b"0"
     assert reasons[b"p2"]["dlq_consumer"] == b"effects"
+    await producer.stop()
+    await engine.dispose()
+
+
+async def test_without_an_inbox_a_republished_event_is_applied_again_and_none_is_recorded(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
+) -> None:
+    """For a projector idempotent by construction: the inbox is skipped, so the projector sees
+    an event published twice (RecordEffects is not idempotent, which makes that visible)."""
+    topic = await new_topic("no-inbox", partitions=1)
+    source = f"test/{uuid.uuid4()}"
+    first = _valid(source, "a")
+    await _produce(infra.kafka, topic, [first, _valid(source, "b"), first])
+
+    consumer, engine, producer = await _consumer(
+        infra, new_database, topic, RecordEffects(source), inbox=False
+    )
+    async with _Running(consumer):
+
+        async def all_applied() -> bool:
+            return len(await _effects(engine)) >= 3
+
+        await eventually(all_applied)
+    effects = await _effects(engine)
+    assert len(effects) == 3 and effects[0] == effects[2]
+    async with engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM inbox")) == 0
+        stored = await connection.scalar(
+            text("SELECT next_offset FROM consumer_offsets WHERE consumer = 'effects'")
+        )
+    assert stored == 3  # the offsets are still stored in the batch's transaction
     await producer.stop()
     await engine.dispose()
 

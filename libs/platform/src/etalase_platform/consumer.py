@@ -84,11 +84,7 @@ class Delivery:
 
 
 class Projector(Protocol):
-    """Applies a batch of deliveries within the consumer's transaction.
-
-    A projector whose class sets `idempotent = True` promises that applying an event again
-    changes nothing; the consumer then keeps no inbox for it (the stored offsets still keep
-    redeliveries of applied records out), saving an insert per event."""
+    """Applies a batch of deliveries within the consumer's transaction."""
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None: ...
 
@@ -184,13 +180,17 @@ class IdempotentConsumer:
         group_id: str,
         dlq_producer: AIOKafkaProducer,
         batch_size: int = 500,
+        inbox: bool = True,
     ) -> None:
+        """`inbox=False` for a projector that is idempotent by construction (applying an event
+        again changes nothing): the stored offsets still keep redeliveries of applied records
+        out, and an event published twice is simply applied twice, saving an insert per event."""
         self.name = name
         self.group_id = group_id  # the Kafka group, as OTel's messaging.consumer.group.name
         self.topics = tuple(topics)
         self._service = service
         self._projector = projector
-        self._inbox = not getattr(projector, "idempotent", False)
+        self._inbox = inbox
         self._sessions = sessions
         self._dlq_producer = dlq_producer
         self._batch_size = batch_size

@@ -31,11 +31,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Subscription:
-    """A consumer the service runs: its name (also its inbox key), topics and projector."""
+    """A consumer the service runs: its name (also its inbox key), topics and projector, and
+    whether it keeps an inbox (see `IdempotentConsumer`)."""
 
     name: str
     topics: Sequence[str]
     projector: Projector
+    inbox: bool = True
 
 
 @dataclass
@@ -101,6 +103,7 @@ class ServiceRuntime:
             group_id=group_id or f"{self.settings.group_id}.{subscription.name}",
             dlq_producer=self.producer,
             batch_size=self.settings.consumer_batch_size,
+            inbox=subscription.inbox,
         )
 
     async def stop(self) -> None:

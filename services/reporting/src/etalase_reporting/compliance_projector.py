@@ -4,8 +4,8 @@ A batch costs a fixed number of statements whatever its size: one insert of the 
 allocations, and for the orders a COPY of the batch's merged order events and the one statement of
 `order_merge` that folds them into the facts and the per-day deltas. It is idempotent on its own (a
 budget allocation is keyed by its event id; each stage of an order keeps the event with the lowest
-(sequence, event id), so re-recording an event changes no fact, hence no delta), so the consumer
-keeps no inbox for it.
+(sequence, event id), so re-recording an event changes no fact, hence no delta), so its
+consumer runs without an inbox (`handlers.PROJECTIONS`).
 """
 
 from collections.abc import Sequence
@@ -60,9 +60,6 @@ BUDGET_COLUMNS: list[Column] = [
 class ComplianceProjector:
     """Projects BudgetAllocated and Order* events into the tables of one generation's schema;
     other events are ignored."""
-
-    idempotent = True
-    """Applying an event again changes nothing (see the module's docstring): no inbox."""
 
     def __init__(self, schema: str) -> None:
         self._schema = schema

@@ -17,6 +17,8 @@ class Projection:
     topics: tuple[str, ...]
     projector: Callable[[str], Projector]
     """Builds the projector writing to the tables of a generation's schema."""
+    inbox: bool = True
+    """False for a projector idempotent by construction (see `IdempotentConsumer`)."""
 
     def consumer_name(self, generation: int) -> str:
         """Also the consumer's key in the inbox and in consumer_offsets."""
@@ -24,7 +26,7 @@ class Projection:
 
 
 PROJECTIONS: tuple[Projection, ...] = (
-    Projection("compliance", (BUDGETS, ORDERS), ComplianceProjector),
+    Projection("compliance", (BUDGETS, ORDERS), ComplianceProjector, inbox=False),
     Projection("vendors", (VENDORS,), VendorsProjector),
     Projection("catalog", (PRODUCTS,), CatalogProjector),
 )
@@ -33,7 +35,7 @@ TOPICS: tuple[str, ...] = tuple(topic for p in PROJECTIONS for topic in p.topics
 
 def subscriptions(generation: int, schema: str) -> list[tuple[Projection, Subscription]]:
     return [
-        (p, Subscription(p.consumer_name(generation), p.topics, p.projector(schema)))
+        (p, Subscription(p.consumer_name(generation), p.topics, p.projector(schema), p.inbox))
         for p in PROJECTIONS
     ]
 
