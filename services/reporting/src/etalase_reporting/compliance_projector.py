@@ -23,7 +23,7 @@ from etalase_platform.consumer import Delivery, EventRejected
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_reporting.domain import classify
+from etalase_reporting.domain import STAGES, classify
 from etalase_reporting.order_merge import (
     CHANGE_COLUMNS,
     PLACEMENT,
@@ -34,14 +34,15 @@ from etalase_reporting.sql import Column, insert_rows, unnest_insert
 
 MAX_BIGINT = 2**63 - 1
 OrderEvent = OrderPlaced | OrderAccepted | OrderCompleted | OrderCancelled
-ORDER_EVENTS = (OrderPlaced, OrderAccepted, OrderCompleted, OrderCancelled)
-_STAGE_OF: dict[type[OrderEvent], str] = {
-    OrderPlaced: "placed",
-    OrderAccepted: "accepted",
-    OrderCompleted: "completed",
-    OrderCancelled: "cancelled",
+_STAGE_OF: dict[type[OrderEvent], tuple[str, str]] = {
+    OrderPlaced: ("placed", "placed_at"),
+    OrderAccepted: ("accepted", "accepted_at"),
+    OrderCompleted: ("completed", "completed_at"),
+    OrderCancelled: ("cancelled", "cancelled_at"),
 }
-_STAMP_AT = {stage: CHANGE_COLUMNS.index(f"{stage}_event_id") for stage in _STAGE_OF.values()}
+"""The stage each order event sets, and the field of its moment."""
+ORDER_EVENTS = tuple(_STAGE_OF)
+_STAMP_AT = {stage: CHANGE_COLUMNS.index(f"{stage}_event_id") for stage in STAGES}
 """Where a stage's (event_id, sequence, at) begin in a row of `order_changes`."""
 _PLACEMENT_AT = slice(1, 1 + len(PLACEMENT))
 
@@ -120,7 +121,7 @@ def _order_changes(orders: list[tuple[OrderEvent, Delivery]]) -> list[list[Any]]
     event id) of the batch, and with the placed stage what its OrderPlaced says."""
     rows: dict[str, list[Any]] = {}
     for event, delivery in orders:
-        stage = _STAGE_OF[type(event)]
+        stage, moment = _STAGE_OF[type(event)]
         if isinstance(event, OrderPlaced):
             _check_fits(event.total_idr, delivery)
         row = rows.get(event.order_id)
@@ -129,7 +130,7 @@ def _order_changes(orders: list[tuple[OrderEvent, Delivery]]) -> list[list[Any]]
         at = _STAMP_AT[stage]
         if row[at] is not None and (row[at + 1], row[at]) <= (delivery.sequence, delivery.event_id):
             continue
-        row[at : at + 3] = (delivery.event_id, delivery.sequence, _moment(event))
+        row[at : at + 3] = (delivery.event_id, delivery.sequence, getattr(event, moment))
         if isinstance(event, OrderPlaced):
             classes = classify(event)
             row[_PLACEMENT_AT] = (
@@ -141,16 +142,6 @@ def _order_changes(orders: list[tuple[OrderEvent, Delivery]]) -> list[list[Any]]
                 classes.pdn_substitution_lines,
             )
     return list(rows.values())
-
-
-def _moment(event: OrderEvent) -> Any:
-    if isinstance(event, OrderPlaced):
-        return event.placed_at
-    if isinstance(event, OrderAccepted):
-        return event.accepted_at
-    if isinstance(event, OrderCompleted):
-        return event.completed_at
-    return event.cancelled_at
 
 
 def _check_fits(amount: int, delivery: Delivery) -> None:

@@ -35,6 +35,10 @@ MEASURES: tuple[str, ...] = (
 
 FLAGS: tuple[str, ...] = ("reserved_package_violations", "pdn_substitution_lines")
 
+STAGES: tuple[str, ...] = ("placed", "accepted", "completed", "cancelled")
+"""The stages of an order; each is set by one event (the lowest (sequence, event id) of its
+type), whose id, sequence and time the order's fact keeps."""
+
 
 class Share(StrEnum):
     UMKK_OF_PAGU = "umkk_of_pagu"

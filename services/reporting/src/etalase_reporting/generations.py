@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_reporting.domain import MEASURES
+from etalase_reporting.domain import MEASURES, STAGES
 from etalase_reporting.timeline import COLUMNS
 
 _LOCK = 0x0E7A_5E9  # pg_advisory_xact_lock key: one generation change at a time
@@ -60,7 +60,7 @@ def projection_ddl(schema: str) -> list[str]:
     amounts = ", ".join(f"{name} bigint" for name in MEASURES[1:])
     stages = ", ".join(
         f"{stage}_event_id text, {stage}_sequence integer, {stage}_at timestamptz"
-        for stage in ("placed", "accepted", "completed", "cancelled")
+        for stage in STAGES
     )
     vector = ", ".join(f"{name} bigint NOT NULL DEFAULT 0" for name in COLUMNS)
     return [

@@ -18,10 +18,9 @@ consumer's Python, which decoding already keeps busy; the property test checks i
 independent recomputation.
 """
 
-from etalase_reporting.domain import FLAGS, MEASURES
+from etalase_reporting.domain import FLAGS, MEASURES, STAGES
 from etalase_reporting.timeline import WIB_OFFSET
 
-STAGES = ("placed", "accepted", "completed", "cancelled")
 PLACEMENT = (
     "fiscal_year",
     "opd_code",

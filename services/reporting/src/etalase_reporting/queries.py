@@ -15,7 +15,7 @@ from etalase_platform.problems import Problem
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_reporting.domain import MEASURES
+from etalase_reporting.domain import MEASURES, STAGES
 from etalase_reporting.generations import live_schema
 from etalase_reporting.timeline import COLUMNS, end_of_day, wib_day
 
@@ -151,10 +151,7 @@ async def order_rows(
     view: View, fiscal_year: int, opd_code: str, as_of: date | None, limit: int, offset: int
 ) -> tuple[list[OrderRow], int]:
     """The orders behind an OPD's figures as of a day, with the events that counted them."""
-    stages = ", ".join(
-        f"{stage}_event_id, {stage}_at"
-        for stage in ("placed", "accepted", "completed", "cancelled")
-    )
+    stages = ", ".join(f"{stage}_event_id, {stage}_at" for stage in STAGES)
     amounts = ", ".join(MEASURES[1:])
     rows = list(
         await view.session.execute(
