@@ -41,8 +41,10 @@ def test_every_event_type_round_trips(event_type: str) -> None:
     record = encode(envelope, traceparent=TRACEPARENT, tracestate="etalase=1")
     decoded = decode(record.value, record.headers)
 
-    assert (decoded.envelope, decoded.event) == (envelope, event)
-    assert decoded.attributes.id == envelope.id
+    assert decoded.event == event
+    # the attributes consumers use come from the one-pass validation, the envelope from a re-parse
+    assert decoded.attributes.model_dump(exclude={"data"}) == envelope.model_dump(exclude={"data"})
+    assert decoded.envelope == envelope
     assert type(decoded.event) is type(event)
     assert record.topic == type(event).topic
     assert record.key == SUBJECTS[event_type].encode()

@@ -24,7 +24,7 @@ class RecordEffects:
         self.source = source
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        mine = [d for d in deliveries if d.decoded.envelope.source == self.source]
+        mine = [d for d in deliveries if d.decoded.attributes.source == self.source]
         if not mine:
             return
         await session.execute(
@@ -34,7 +34,7 @@ class RecordEffects:
             ),
             {
                 "ids": [d.event_id for d in mine],
-                "subjects": [d.decoded.envelope.subject for d in mine],
+                "subjects": [d.decoded.attributes.subject for d in mine],
                 "seqs": [d.sequence for d in mine],
             },
         )
