@@ -20,6 +20,7 @@ $(UV):
 
 install: $(UV)
 	$(UV) sync --frozen
+	bash deploy/tools.sh
 
 up: install
 	bash deploy/up.sh

@@ -1,0 +1,1 @@
+"""Reference OPD consumer (see docs/integrators.md)."""

@@ -1,0 +1,5 @@
+"""Entry point of the reference OPD consumer."""
+
+
+def main() -> None:
+    raise SystemExit("not built yet")
