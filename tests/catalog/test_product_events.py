@@ -124,6 +124,7 @@ async def test_every_change_is_published_as_the_contract_says(
         assert decoded.event.model_dump(mode="json") == data
         assert key == product_id.encode()
         assert dict(headers)["content-type"] == b"application/cloudevents+json"
-        assert dict(headers)["ce_type"] == event_type.encode()
+        assert dict(headers)["event-type"] == event_type.encode()
+        assert not [name for name, _ in headers if name.lower().startswith("ce_")]
         assert not PERSONAL_DATA & set(envelope.data)
     assert len({decoded.envelope.id for _, _, decoded in records}) == len(records)

@@ -10,6 +10,7 @@ from etalase_events.codec import (
     decode,
     encode,
     encode_event,
+    without_binary_mode_headers,
 )
 from etalase_events.envelope import CloudEvent, new_envelope
 from etalase_events.models import EVENT_TYPES, VendorVerified
@@ -50,10 +51,33 @@ def test_every_event_type_round_trips(event_type: str) -> None:
     assert record.key == SUBJECTS[event_type].encode()
     assert record.headers == [
         ("content-type", b"application/cloudevents+json"),
-        ("ce_type", event_type.encode()),
+        ("event-type", event_type.encode()),
         ("traceparent", TRACEPARENT.encode()),
         ("tracestate", b"etalase=1"),
     ]
+
+
+@pytest.mark.parametrize("event_type", sorted(SAMPLES))
+def test_a_record_written_the_old_way_with_a_ce_type_header_still_decodes(event_type: str) -> None:
+    """Records published before the no-`ce_*` rule are still in the logs: the value decides."""
+    record = encode_event(
+        SAMPLES[event_type], source="etalase/test", subject=SUBJECTS[event_type], sequence=2
+    )
+    old_headers = [("content-type", b"application/cloudevents+json"), ("ce_type", b"x")]
+
+    decoded = decode(record.value, old_headers)
+
+    assert decoded.event == SAMPLES[event_type]
+    assert decoded.attributes.type == event_type
+
+
+def test_no_header_is_binary_mode_and_a_copy_drops_the_old_ones() -> None:
+    record = encode_event(
+        SAMPLES["VendorVerified.v1"], source="s", subject="v", sequence=1, traceparent=TRACEPARENT
+    )
+    assert [name for name, _ in record.headers if name.lower().startswith("ce_")] == []
+    old = [("content-type", b"a"), ("ce_type", b"t"), ("CE_id", b"i"), ("traceparent", b"p")]
+    assert without_binary_mode_headers(old) == [("content-type", b"a"), ("traceparent", b"p")]
 
 
 def test_the_registry_covers_every_topic_with_the_contract_names() -> None:
@@ -114,7 +138,7 @@ def test_what_is_not_a_cloudevent_is_malformed(value: bytes | None) -> None:
 def test_an_unknown_event_type_is_reported_as_such() -> None:
     value = as_bytes(record_value(type="VendorTeleported.v1"))
     with pytest.raises(UnknownEventType, match=r"VendorTeleported\.v1"):
-        decode(value, [("ce_type", b"VendorTeleported.v1")])
+        decode(value, [("event-type", b"VendorTeleported.v1")])
 
 
 def test_a_newer_version_than_known_is_unknown() -> None:

@@ -116,7 +116,7 @@ def test_a_service_document_lists_its_topics_and_dead_letters() -> None:
     }
     assert "OrderPlaced.v1" in document["channels"]["orders"]["messages"]
     headers = document["components"]["messages"]["OrderPlaced.v1"]["headers"]["properties"]
-    assert {"ce_type", "traceparent", "tracestate"} <= set(headers)
+    assert {"content-type", "event-type", "traceparent", "tracestate"} == set(headers)
     for ref in _refs(document):
         assert _resolve(document, ref) is not None, ref
 

@@ -33,7 +33,7 @@ def v0_record(**data_changes: Any) -> bytes:
 
 
 def test_an_old_price_change_decodes_to_the_current_model() -> None:
-    decoded = decode(v0_record(), [("ce_type", b"ProductPriceChanged.v0")])
+    decoded = decode(v0_record(), [("event-type", b"ProductPriceChanged.v0")])
     assert decoded.event == ProductPriceChanged(
         product_id=PRODUCT_ID, price_idr=375_000, previous_price_idr=350_000, changed_at=AT
     )

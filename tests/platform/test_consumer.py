@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from etalase_events.codec import encode
+from cloudevents.core.bindings import kafka
+from cloudevents.core.bindings.kafka import KafkaMessage
+from etalase_events.codec import CONTENT_TYPE, encode
 from etalase_events.envelope import new_envelope
 from etalase_platform.consumer import Delivery, IdempotentConsumer
 from etalase_platform.db import create_engine, session_factory, upgrade_to_head
@@ -20,6 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory, eventually
 from tests.platform.support import MIGRATIONS, RecordEffects, verified
+
+CE_JSON = CONTENT_TYPE.encode()
 
 pytestmark = pytest.mark.infra
 
@@ -109,9 +113,10 @@ async def test_poison_records_go_to_the_dlq_and_valid_ones_around_them_are_appli
         _valid(source, "a"),
         (b"p1", b"this is not json", []),
         _valid(source, "b"),
-        (b"p2", json.dumps(unknown).encode(), [("ce_type", b"VendorTeleported.v1")]),
+        (b"p2", json.dumps(unknown).encode(), [("event-type", b"VendorTeleported.v1")]),
         _valid(source, "c"),
-        (b"p3", json.dumps(missing).encode(), [("ce_type", b"VendorVerified.v1")]),
+        # as written before the no-`ce_*` rule
+        (b"p3", json.dumps(missing).encode(), [("content-type", CE_JSON), ("ce_type", b"x")]),
         _valid(source, "d"),
     ]
     duplicate = records[0]
@@ -137,6 +142,12 @@ async def test_poison_records_go_to_the_dlq_and_valid_ones_around_them_are_appli
     assert reasons[b"p2"]["dlq_original_topic"] == topic.encode()
     assert reasons[b"p2"]["dlq_original_partition"] == b"0"
     assert reasons[b"p2"]["dlq_consumer"] == b"effects"
+    assert reasons[b"p2"]["event-type"] == b"VendorTeleported.v1"  # the original's headers stay
+    # ... less the old `ce_type`: the dead letter parses with the CloudEvents SDK
+    assert not [name for name in reasons[b"p3"] if name.startswith("ce_")]
+    (p3,) = [d for d in dead if d.key == b"p3"]
+    message = KafkaMessage(dict(p3.headers), p3.key, p3.value)
+    assert kafka.from_kafka_event(message).get_source() == source
     await producer.stop()
     await engine.dispose()
 

@@ -60,7 +60,8 @@ async def test_an_admin_allocates_a_budget_and_it_is_published(
     )
     assert event.envelope.data["allocated_at"].endswith("Z")
     headers = published.headers[event.envelope.id]
-    assert headers["ce_type"] == b"BudgetAllocated.v1"
+    assert headers["event-type"] == b"BudgetAllocated.v1"
+    assert not [name for name in headers if name.startswith("ce_")]
     assert headers["content-type"] == b"application/cloudevents+json"
 
 

@@ -141,7 +141,7 @@ async def test_an_order_is_placed_with_snapshots_and_published(
     placed_at = datetime.fromisoformat(event.envelope.data["placed_at"])
     assert placed_at == datetime.fromisoformat(order["placed_at"]) == event.envelope.time
     assert isinstance(event.event, OrderPlaced)
-    assert published.headers[event.envelope.id]["ce_type"] == b"OrderPlaced.v1"
+    assert published.headers[event.envelope.id]["event-type"] == b"OrderPlaced.v1"
 
     fetched = await client.get(f"/orders/{order['order_id']}", headers=buyer(opd))
     assert fetched.json() == order

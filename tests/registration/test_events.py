@@ -72,7 +72,8 @@ async def test_a_vendors_life_is_told_in_order_field_by_field(
         check_envelope(decoded, vendor_id, sequence, event_type)
     for _, headers in vendor_topic.raw[vendor_id]:
         assert dict(headers)["content-type"] == b"application/cloudevents+json"
-    assert [dict(h)["ce_type"].decode() for _, h in vendor_topic.raw[vendor_id]] == types
+    assert [dict(h)["event-type"].decode() for _, h in vendor_topic.raw[vendor_id]] == types
+    assert not [n for _, h in vendor_topic.raw[vendor_id] for n, _ in h if n.startswith("ce_")]
 
     registered, updated, verified, suspended, reinstated = events
     assert isinstance(registered.event, VendorRegistered)

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from etalase_events.base import Event
-from etalase_events.codec import CONTENT_TYPE
+from etalase_events.codec import CONTENT_TYPE, EVENT_TYPE_HEADER
 from etalase_events.envelope import envelope_json_schema
 from etalase_events.models import EVENT_TYPES
 from etalase_events.topics import ALL_TOPICS, BUDGETS, ORDERS, PARTITIONS, PRODUCTS, VENDORS, dlq
@@ -28,6 +28,10 @@ _DLQ_HEADERS = {
     "dlq_original_topic": "Where the record was read.",
     "dlq_original_partition": "Partition it was read from (decimal).",
     "dlq_original_offset": "Offset it was read at (decimal).",
+}
+_NOT_BINARY_MODE = {
+    "not": {"pattern": "^[cC][eE]_"},
+    "description": "No `ce_*` header: the CloudEvents Kafka binding would read it as binary mode.",
 }
 _TRACE_HEADERS = {
     "traceparent": {
@@ -151,10 +155,15 @@ def _message(model: type[Event]) -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "content-type": {"type": "string", "const": CONTENT_TYPE},
-                "ce_type": {"type": "string", "const": model.event_type},
+                EVENT_TYPE_HEADER: {
+                    "type": "string",
+                    "const": model.event_type,
+                    "description": "The CloudEvents `type`, to route or filter before parsing.",
+                },
                 **_TRACE_HEADERS,
             },
-            "required": ["content-type", "ce_type"],
+            "required": ["content-type", EVENT_TYPE_HEADER],
+            "propertyNames": _NOT_BINARY_MODE,
         },
         "payload": envelope_json_schema(
             model.event_type, {"$ref": f"#/components/schemas/{model.__name__}"}
@@ -173,13 +182,17 @@ def _dead_letter() -> dict[str, Any]:
     return {
         "name": "DeadLetter",
         "title": "Dead letter",
-        "summary": "A record a consumer could not process, with why and where it was read.",
+        "summary": (
+            "A record a consumer could not process, with why and where it was read; its own"
+            " headers are kept, less any `ce_*` one."
+        ),
         "headers": {
             "type": "object",
             "properties": {
                 name: {"type": "string", "description": text} for name, text in _DLQ_HEADERS.items()
             },
             "required": list(_DLQ_HEADERS),
+            "propertyNames": _NOT_BINARY_MODE,
         },
         "payload": {"description": "The original record's value, unchanged (possibly not JSON)."},
     }

@@ -1,6 +1,10 @@
 """Kafka records from envelopes and back: the only place events are turned into bytes.
 
-A record's value is the envelope in structured JSON mode; its key is the envelope's subject.
+A record's value is the envelope in structured JSON mode; its key is the envelope's subject. Its
+headers are `content-type`, `event-type` (the envelope's `type`, to route before parsing) and the
+W3C trace context. No header starts with `ce_`: in the CloudEvents Kafka binding any `ce_*` header
+means binary mode, and the SDKs would then ignore the structured value and reject the record.
+Records written before that rule carry `ce_type`; decoding reads only the value, so they decode.
 """
 
 from collections.abc import Sequence
@@ -16,6 +20,9 @@ from etalase_events.models import EVENT_TYPES, Event
 from etalase_events.upcasting import upcast
 
 CONTENT_TYPE = "application/cloudevents+json"
+EVENT_TYPE_HEADER = "event-type"
+BINARY_MODE_PREFIX = "ce_"
+"""Headers the CloudEvents Kafka binding reads as binary-mode attributes: never written."""
 
 
 @dataclass(frozen=True)
@@ -77,17 +84,34 @@ def encode(
     model = EVENT_TYPES.get(envelope.type)
     if model is None:
         raise UnknownEventType(f"{envelope.type}: not a current event type, so it has no topic")
-    headers = [("content-type", CONTENT_TYPE.encode()), ("ce_type", envelope.type.encode())]
-    if traceparent is not None:
-        headers.append(("traceparent", traceparent.encode()))
-    if tracestate is not None:
-        headers.append(("tracestate", tracestate.encode()))
     return KafkaRecord(
         topic=model.topic,
         key=envelope.subject.encode(),
         value=envelope.model_dump_json().encode(),
-        headers=headers,
+        headers=kafka_headers(envelope.type, traceparent=traceparent, tracestate=tracestate),
     )
+
+
+def kafka_headers(
+    event_type: str, *, traceparent: str | None = None, tracestate: str | None = None
+) -> list[tuple[str, bytes]]:
+    """The headers of a record carrying an event of `event_type`, with the trace context given."""
+    headers = [("content-type", CONTENT_TYPE.encode()), (EVENT_TYPE_HEADER, event_type.encode())]
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
+    if tracestate:
+        headers.append(("tracestate", tracestate.encode()))
+    return headers
+
+
+def without_binary_mode_headers(headers: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """`headers` less any `ce_*` one, so that a copied record (a dead letter) parses in
+    structured mode even when the original was written with `ce_type`."""
+    return [(name, value) for name, value in headers if not _is_binary_mode(name)]
+
+
+def _is_binary_mode(name: str) -> bool:
+    return name[: len(BINARY_MODE_PREFIX)].lower() == BINARY_MODE_PREFIX
 
 
 def encode_event(

@@ -24,7 +24,12 @@ from typing import Any, Protocol, TypeVar
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from etalase_events.codec import DecodedEvent, EventDecodeError, decode
+from etalase_events.codec import (
+    DecodedEvent,
+    EventDecodeError,
+    decode,
+    without_binary_mode_headers,
+)
 from etalase_events.models import Event
 from etalase_events.topics import dlq
 from opentelemetry import trace
@@ -458,7 +463,9 @@ class IdempotentConsumer:
         deliveries = []
         for item in poison:
             record = item.record
-            headers = [*(record.headers or ()), *self._dlq_headers(item)]
+            # a record written before the no-`ce_*` rule is copied without its `ce_type`, so
+            # the dead letter parses with the CloudEvents SDKs like any other record
+            headers = [*without_binary_mode_headers(record.headers or ()), *self._dlq_headers(item)]
             deliveries.append(
                 await self._dlq_producer.send(
                     dlq(record.topic), value=record.value, key=record.key, headers=headers

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiokafka import AIOKafkaProducer
-from etalase_events.codec import encode
+from etalase_events import codec
 from etalase_events.envelope import CloudEvent, new_envelope
 from etalase_events.models import Event
 from opentelemetry.instrumentation.utils import suppress_instrumentation
@@ -53,7 +53,7 @@ async def enqueue(
     `topic` defaults to the event type's topic of the contract; tests route to their own.
     """
     envelope = new_envelope(event, source=source, subject=subject, sequence=sequence, time=time)
-    record = encode(envelope)
+    record = codec.encode(envelope)
     traceparent, tracestate = current_trace_headers()
     await session.execute(
         text(
@@ -89,17 +89,9 @@ def kafka_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
 
 
 def kafka_headers(event_type: str) -> list[tuple[str, bytes]]:
-    """The CloudEvents headers, and the trace context of the current span."""
-    headers = [
-        ("content-type", b"application/cloudevents+json"),
-        ("ce_type", event_type.encode()),
-    ]
+    """The contract's headers, with the trace context of the current span."""
     traceparent, tracestate = current_trace_headers()
-    if traceparent:
-        headers.append(("traceparent", traceparent.encode()))
-    if tracestate:
-        headers.append(("tracestate", tracestate.encode()))
-    return headers
+    return codec.kafka_headers(event_type, traceparent=traceparent, tracestate=tracestate)
 
 
 @dataclass(frozen=True)
