@@ -38,6 +38,7 @@ lint: install
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy libs services bench demo deploy tests
 	$(UV) run --frozen python -m etalase_events.schemas --check
+	$(UV) run --frozen python -m etalase_events.compat
 	bash deploy/validate.sh
 
 schemas: install
