@@ -16,8 +16,10 @@ from cloudevents.core.bindings import kafka
 from cloudevents.core.bindings.kafka import KafkaMessage
 from etalase_events.envelope import CloudEvent
 from etalase_events.samples import SAMPLES, SUBJECTS
+from etalase_events.schemas import ASYNCAPI_FILE, ROOT, SCHEMA_DIR
 from etalase_platform.db import create_engine, session_factory, upgrade_to_head
 from etalase_platform.outbox import OutboxRelay, enqueue, kafka_producer
+from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
@@ -118,6 +120,21 @@ def test_every_event_type_is_on_the_topic_with_the_contract_headers_only(
         assert headers["traceparent"].split(b"-")[1] == f"{TRACE_ID:032x}".encode()
         assert headers["tracestate"] == b"etalase=contract"
         assert record.key == envelope.subject.encode()
+
+
+def test_every_record_matches_its_asyncapi_message_and_json_schema(
+    published: list[tuple[CloudEvent, Record]],
+) -> None:
+    document = json.loads((ROOT / ASYNCAPI_FILE).read_text(encoding="utf-8"))
+    for envelope, record in published:
+        value = json.loads(record.value)
+        headers = {name: value.decode() for name, value in record.headers}
+        message = f"#/components/messages/{envelope.type}"
+        # AsyncAPI 3.0 schemas are a superset of draft-07; the document is the root for its refs
+        for part, instance in (("headers", headers), ("payload", value)):
+            Draft7Validator({**document, "$ref": f"{message}/{part}"}).validate(instance)
+        schema = json.loads((ROOT / SCHEMA_DIR / f"{envelope.type}.json").read_text())
+        Draft202012Validator(schema, format_checker=FormatChecker()).validate(value)
 
 
 def test_the_python_sdk_parses_every_record(published: list[tuple[CloudEvent, Record]]) -> None:
