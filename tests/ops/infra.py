@@ -27,13 +27,15 @@ class PrivateKafka:
     def bootstrap(self) -> str:
         return f"localhost:{self.port}"
 
-    def _script(self, command: str, timeout: float = 150) -> None:
+    def _script(self, command: str, timeout: float = 300) -> None:
         env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
         env.update(
             ETALASE_RUN=str(self.run),
             KAFKA_PORT=str(self.port),
             KAFKA_CONTROLLER_PORT=str(self.controller_port),
-            KAFKA_HEAP_OPTS="-Xmx384m -Xms128m",
+            # C1 only: a broker restarted on a busy machine answers sooner
+            KAFKA_HEAP_OPTS="-Xmx384m -Xms128m -XX:TieredStopAtLevel=1",
+            KAFKA_START_TIMEOUT="240",
         )
         subprocess.run(
             ["bash", str(ROOT / "deploy/kafka.sh"), command], env=env, check=True, timeout=timeout
