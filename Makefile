@@ -9,9 +9,9 @@ PYTEST_ARGS ?=
 .PHONY: help install up down demo test lint bench schemas services
 
 help:
-	@echo "make demo    install, start Kafka, PostgreSQL, the services and Zipkin; play a scenario"
+	@echo "make demo    install, start Kafka, PostgreSQL, the services, Zipkin and Prometheus; play a scenario"
 	@echo "make test    install, start Kafka and PostgreSQL, run the whole test suite"
-	@echo "make lint    ruff, mypy --strict, schema staleness, deployment manifests"
+	@echo "make lint    ruff, mypy --strict, schema staleness, deployment manifests, alert rules"
 	@echo "make bench   benchmarks (BENCH_ARGS=--quick for a short run)"
 	@echo "make up / make down   start / stop the infrastructure and services"
 
@@ -28,6 +28,7 @@ up: install
 down:
 	-bash deploy/services.sh stop
 	-bash deploy/zipkin.sh stop
+	-bash deploy/prometheus.sh stop
 	bash deploy/down.sh
 
 test: up
@@ -40,6 +41,8 @@ lint: install
 	$(UV) run --frozen python -m etalase_events.schemas --check
 	$(UV) run --frozen python -m etalase_events.compat
 	bash deploy/validate.sh
+	promtool check rules deploy/observability/rules/*.yml
+	promtool test rules deploy/observability/tests/*.yml
 
 schemas: install
 	$(UV) run --frozen python -m etalase_events.schemas
@@ -47,6 +50,7 @@ schemas: install
 services: up
 	bash deploy/zipkin.sh start
 	bash deploy/services.sh start
+	bash deploy/prometheus.sh start
 
 demo: services
 	source $(RUN_ENV) && $(UV) run --frozen python -m demo

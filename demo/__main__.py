@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 from pathlib import Path
@@ -32,6 +33,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=24, help="HTTP calls in flight")
     parser.add_argument("--json-out", type=Path, help="also write the figures compared, as JSON")
     parser.add_argument("--zipkin-url", default="http://localhost:9411")
+    parser.add_argument(
+        "--prometheus-url",
+        default=f"http://localhost:{os.environ.get('PROMETHEUS_PORT', '9090')}",
+        help="default from PROMETHEUS_PORT (deploy/prometheus.sh)",
+    )
     for service in ("registration", "catalog", "purchasing", "reporting"):
         parser.add_argument(f"--{service}-url", help=f"default from {service.upper()}_HTTP_PORT")
     args = parser.parse_args(argv)
@@ -60,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         concurrency=args.concurrency,
         json_out=args.json_out,
         zipkin_url=args.zipkin_url.rstrip("/"),
+        prometheus_url=args.prometheus_url.rstrip("/"),
     )
     return 0 if asyncio.run(run(options, endpoints)) else 1
 

@@ -28,6 +28,7 @@ class Options:
     concurrency: int = 24
     json_out: Path | None = None
     zipkin_url: str = "http://localhost:9411"
+    prometheus_url: str = "http://localhost:9090"
 
 
 async def wait_until_up(api: Api, log: Log, timeout: float = 120.0) -> None:
@@ -150,7 +151,7 @@ async def _play(ctx: Context, opts: Options) -> bool:
     report.print_tables(ctx, opds, regions)
     await summary.print_stats(ctx)
     summary.print_verdict(ctx, result)
-    await summary.print_urls(ctx, opts.zipkin_url)
+    await summary.print_urls(ctx, opts.zipkin_url, opts.prometheus_url)
     if opts.json_out:
         summary.write_json(opts.json_out, ctx, ours, opds, regions, result)
     return result.matches and not ctx.failures and not ctx.ledger.snapshot_mismatches

@@ -78,7 +78,7 @@ def print_verdict(ctx: Context, result: report.Comparison) -> None:
         log.plain(f"  purchasing's snapshot differs from the listing: {mismatch}")
 
 
-async def print_urls(ctx: Context, zipkin: str) -> None:
+async def print_urls(ctx: Context, zipkin: str, prometheus: str) -> None:
     log = ctx.log
     log.plain()
     log.plain("APIs (the stack keeps running; `make down` stops it):")
@@ -95,6 +95,37 @@ async def print_urls(ctx: Context, zipkin: str) -> None:
         if trace:
             url = f"{zipkin}/zipkin/traces/{trace}"
             log.plain(f"  an order placed, from POST /orders to reporting: {url}")
+    alerts = await _alerts(prometheus)
+    if alerts is None:
+        log.plain(
+            f"  metrics       {prometheus} (not answering: `bash deploy/prometheus.sh start`)"
+        )
+    else:
+        page, firing = alerts
+        log.plain(f"  metrics       {prometheus}/graph   alerts {page}")
+        log.plain(f"  alerts firing: {', '.join(firing) if firing else 'none'}")
+
+
+async def _alerts(prometheus: str) -> tuple[str, list[str]] | None:
+    """The alerts page (Debian's build serves the classic UI under /classic) and the names of
+    the alerts firing; None when Prometheus does not answer."""
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{prometheus}/api/v1/alerts")
+            classic = await client.get(f"{prometheus}/classic/alerts")
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    firing = sorted(
+        {
+            a["labels"]["alertname"]
+            for a in response.json()["data"]["alerts"]
+            if a["state"] == "firing"
+        }
+    )
+    page = f"{prometheus}/classic/alerts" if classic.status_code == 200 else f"{prometheus}/alerts"
+    return page, firing
 
 
 async def _placement_trace(zipkin: str, order_id: str | None) -> str | None:

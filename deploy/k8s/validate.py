@@ -41,6 +41,8 @@ SERVICES = {"registration": 8001, "catalog": 8002, "purchasing": 8003, "reportin
 CONSUMERS = {"catalog", "purchasing", "reporting"}  # README: the services that consume events
 STRIMZI_GROUP = "kafka.strimzi.io"
 STRIMZI_KINDS = {"Kafka", "KafkaNodePool", "KafkaTopic"}
+MONITORING_GROUP = "monitoring.coreos.com"
+MONITORING_KINDS = {"PrometheusRule", "ServiceMonitor"}
 CLUSTER_LABEL = "strimzi.io/cluster"
 CLUSTER_SCOPED = {"Namespace", "PersistentVolume", "StorageClass", "ClusterRole"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
@@ -180,8 +182,10 @@ def check_schemas(
     for doc in docs:
         at = f"{where.get(ident(doc), 'rendered')}: {ident(doc)}"
         api_version = str(doc.get("apiVersion", ""))
-        if api_version.split("/")[0] == STRIMZI_GROUP:
-            for label, validators in crd_sets:
+        group = api_version.split("/")[0]
+        if group in (STRIMZI_GROUP, MONITORING_GROUP):
+            # no prometheus-operator schemas offline: check_monitoring checks their structure
+            for label, validators in crd_sets if group == STRIMZI_GROUP else []:
                 validator = validators.get((api_version, str(doc.get("kind"))))
                 if validator is None:
                     report.fail(
@@ -689,6 +693,101 @@ def check_compose(path: Path, init_sql: Path, report: Report) -> None:
             report.fail(at, f"healthcheck does not ask /health/ready on port {port}")
 
 
+# ---------------------------------------------------------------------------------- monitoring
+SERVICE_MONITOR_FIELDS = {"selector", "endpoints", "namespaceSelector", "jobLabel"}
+ENDPOINT_FIELDS = {"port", "path", "interval", "scrapeTimeout", "relabelings"}
+
+
+def check_monitoring(docs: list[Doc], where: dict[str, str], rules: Path, report: Report) -> None:
+    """The prometheus-operator's kinds, whose CRD schemas are not available offline: the
+    PrometheusRule must hold exactly the rule groups promtool tests (and pass `promtool check
+    rules`), and each service has a ServiceMonitor scraping its Service's named port."""
+    services = {doc["metadata"]["name"]: doc for doc in docs if doc.get("kind") == "Service"}
+    monitored: set[str] = set()
+    rule_docs = [doc for doc in docs if doc.get("kind") == "PrometheusRule"]
+    for doc in docs:
+        if str(doc.get("apiVersion", "")).split("/")[0] != MONITORING_GROUP:
+            continue
+        at = f"{where.get(ident(doc), 'rendered')}: {ident(doc)}"
+        if doc.get("apiVersion") != f"{MONITORING_GROUP}/v1" or doc.get("kind") not in (
+            MONITORING_KINDS
+        ):
+            report.fail(at, f"{doc.get('apiVersion')} {doc.get('kind')} is not checked here")
+            continue
+        if set(doc) - {"apiVersion", "kind", "metadata", "spec"}:
+            report.fail(at, f"unknown top-level fields {sorted(set(doc) - {'spec'})}")
+        spec = doc.get("spec") or {}
+        if doc["kind"] == "PrometheusRule":
+            check_prometheus_rule(at, spec, rules, report)
+        else:
+            monitored |= check_service_monitor(at, spec, services, report)
+    if len(rule_docs) != 1:
+        report.fail("deploy/k8s", f"{len(rule_docs)} PrometheusRule(s), expected one")
+    for service in SERVICES:
+        if service not in monitored:
+            report.fail("deploy/k8s", f"no ServiceMonitor scrapes the {service} Service")
+
+
+def check_prometheus_rule(at: str, spec: Doc, rules: Path, report: Report) -> None:
+    import shutil
+    import subprocess
+    import tempfile
+
+    if set(spec) != {"groups"}:
+        report.fail(at, f"spec has {sorted(spec)}, expected only groups")
+    expected = yaml.safe_load(rules.read_text())["groups"]
+    if spec.get("groups") != expected:
+        report.fail(
+            at,
+            f"rule groups differ from {rules}: run `uv run python deploy/observability/render.py`",
+        )
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        report.fail(at, "promtool not found (bash deploy/tools.sh)")
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as file:
+        yaml.safe_dump({"groups": spec.get("groups")}, file)
+        file.flush()
+        result = subprocess.run(
+            [promtool, "check", "rules", file.name], capture_output=True, text=True
+        )
+    if result.returncode != 0:
+        report.fail(at, f"promtool check rules: {(result.stdout + result.stderr).strip()}")
+
+
+def check_service_monitor(at: str, spec: Doc, services: dict[str, Doc], report: Report) -> set[str]:
+    if set(spec) - SERVICE_MONITOR_FIELDS:
+        report.fail(at, f"unknown spec fields {sorted(set(spec) - SERVICE_MONITOR_FIELDS)}")
+    wanted = (spec.get("selector") or {}).get("matchLabels") or {}
+    matched = [
+        name
+        for name, service in services.items()
+        if wanted and selects(wanted, service["metadata"].get("labels") or {})
+    ]
+    if len(matched) != 1:
+        report.fail(at, f"selector {wanted} matches Services {matched}, expected one")
+        return set()
+    ports = {p.get("name") for p in services[matched[0]]["spec"].get("ports") or []}
+    endpoints = spec.get("endpoints") or []
+    if not endpoints:
+        report.fail(at, "no endpoints")
+    for endpoint in endpoints:
+        if set(endpoint) - ENDPOINT_FIELDS:
+            report.fail(at, f"unknown endpoint fields {sorted(set(endpoint) - ENDPOINT_FIELDS)}")
+        if endpoint.get("port") not in ports:
+            report.fail(at, f"port {endpoint.get('port')!r} is not a named port of {matched[0]}")
+        if endpoint.get("path", "/metrics") != "/metrics":
+            report.fail(at, f"path {endpoint.get('path')!r}: the services serve /metrics")
+        system = [
+            r
+            for r in endpoint.get("relabelings") or []
+            if r.get("targetLabel") == "system" and r.get("replacement") == "etalase"
+        ]
+        if not system:
+            report.fail(at, "no relabeling sets system=etalase (the alert on `up` selects it)")
+    return {matched[0]}
+
+
 # ---------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -698,6 +797,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kubernetes-version", action="append", default=[])
     parser.add_argument("--compose", type=Path)
     parser.add_argument("--init-sql", type=Path, default=Path("deploy/postgres-init.sql"))
+    parser.add_argument(
+        "--rules", type=Path, default=Path("deploy/observability/rules/etalase.rules.yml")
+    )
     args = parser.parse_args(argv)
 
     report = Report()
@@ -708,6 +810,7 @@ def main(argv: list[str] | None = None) -> int:
     check_names(docs, where, report)
     check_references(docs, where, report)
     check_etalase(docs, where, args.init_sql, report)
+    check_monitoring(docs, where, args.rules, report)
     if args.compose:
         check_compose(args.compose, args.init_sql, report)
 

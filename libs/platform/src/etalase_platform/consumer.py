@@ -213,6 +213,9 @@ class IdempotentConsumer:
 
     async def start(self) -> None:
         await self.kafka.start()
+        metrics.CONSUMER_LAST_APPLIED.labels(self._service, self.name).set_to_current_time()
+        for topic in self.topics:  # at zero, so that an alert on its increase sees the first
+            metrics.DEAD_LETTERS.labels(self._service, self.name, topic)
         self.kafka.subscribe(list(self.topics), listener=_SeekToStoredOffsets(self))
 
     async def stop(self) -> None:
@@ -294,6 +297,7 @@ class IdempotentConsumer:
         metrics.HANDLER_LATENCY.labels(self._service, self.name).observe(
             time.perf_counter() - started
         )
+        metrics.CONSUMER_LAST_APPLIED.labels(self._service, self.name).set_to_current_time()
 
     def _decode(
         self, records: Sequence[ConsumerRecord[Any, Any]]
@@ -499,6 +503,10 @@ class IdempotentConsumer:
             if highwater is None:
                 continue
             position = await self.kafka.position(tp)
+            partition = str(tp.partition)
+            metrics.CONSUMER_LOG_END.labels(self._service, self.name, tp.topic, partition).set(
+                highwater
+            )
             metrics.CONSUMER_LAG.labels(self._service, self.name, tp.topic, str(tp.partition)).set(
                 max(highwater - position, 0)
             )

@@ -1,5 +1,7 @@
 """The FastAPI app every service serves: problem details, health, metrics, AsyncAPI, tracing."""
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -46,9 +48,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        watch = asyncio.create_task(_watch_readiness(runtime), name=f"{runtime.service}:ready")
         try:
             yield
         finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
             await runtime.stop()
 
     app = FastAPI(title=title, version=version, lifespan=lifespan)
@@ -65,6 +71,22 @@ def create_app(
     return app
 
 
+async def readiness(runtime: ServiceRuntime) -> list[str]:
+    """What is not reachable (empty when ready), also kept as the readiness gauge."""
+    problems = await runtime.ready()
+    metrics.SERVICE_READY.labels(runtime.service).set(0 if problems else 1)
+    return problems
+
+
+async def _watch_readiness(runtime: ServiceRuntime, interval: float = 5.0) -> None:
+    """Prometheus does not call /health/ready; the gauge is refreshed here rather than during a
+    scrape, whose timeout a readiness check waiting on a dead broker would exceed."""
+    while True:
+        with contextlib.suppress(Exception):
+            await readiness(runtime)
+        await asyncio.sleep(interval)
+
+
 def _operational_routes(
     runtime: ServiceRuntime, asyncapi: Callable[[], dict[str, Any]]
 ) -> APIRouter:
@@ -76,7 +98,7 @@ def _operational_routes(
 
     @router.get("/health/ready")
     async def ready() -> JSONResponse:
-        problems = await runtime.ready()
+        problems = await readiness(runtime)
         if problems:
             return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
         return JSONResponse({"status": "ready"})

@@ -2,6 +2,10 @@
 
 Tests run several services in one process, so the metrics are module-level and carry a
 `service` label instead of being created per application.
+
+Names follow the Prometheus conventions (base units in the name, `_total` on counters, moments as
+`_timestamp_seconds`): the alert rules and the dashboard in deploy/observability/ name them, and
+tests/ops checks that every name they use is exported.
 """
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -35,4 +39,24 @@ PROJECTION_FRESHNESS = Gauge(
     "etalase_projection_last_event_age_seconds",
     "Seconds since the event time of the last event applied",
     ["service", "consumer"],
+)
+CONSUMER_LOG_END = Gauge(
+    "etalase_consumer_log_end_offset",
+    "High watermark of each assigned partition, as the consumer last saw it",
+    ["service", "consumer", "topic", "partition"],
+)
+CONSUMER_LAST_APPLIED = Gauge(
+    "etalase_consumer_last_applied_timestamp_seconds",
+    "Unix time the consumer last committed a batch (its start, before the first)",
+    ["service", "consumer"],
+)
+SERVICE_READY = Gauge(
+    "etalase_service_ready",
+    "1 when the service's readiness check passed when last run (every 5 s), else 0",
+    ["service"],
+)
+PROJECTION_REBUILD_STARTED = Gauge(
+    "etalase_projection_rebuild_started_timestamp_seconds",
+    "Unix time the running projection rebuild started; 0 when none runs",
+    ["service"],
 )

@@ -1,9 +1,8 @@
 """`python -m etalase_reporting.main`: serve the reporting API (port 8004 by default)."""
 
 import gc
-import logging
 
-import uvicorn
+from etalase_platform.logs import serve
 
 from etalase_reporting.bootstrap import create_app
 from etalase_reporting.settings import Settings
@@ -24,10 +23,9 @@ def tune_garbage_collector() -> tuple[int, int, int]:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     tune_garbage_collector()
     settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

@@ -168,6 +168,9 @@ class ProjectionSupervisor:
                 await self._start(generation)
         live = next((g for g in active.values() if g.status is Status.LIVE), None)
         building = next((g for g in active.values() if g.status is Status.BUILDING), None)
+        metrics.PROJECTION_REBUILD_STARTED.labels(self._runtime.service).set(
+            building.started_at.timestamp() if building is not None else 0
+        )
         if building is not None and await self._switch_when_ready(building, live):
             log.info("reporting: generation %d is live", building.number)
             self._wake.set()  # stop the retired generation's consumers now
