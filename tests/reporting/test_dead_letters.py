@@ -155,4 +155,4 @@ async def test_poison_is_dead_lettered_and_later_events_still_count(
     reasons = {h["dlq_reason"].split(":")[0] for headers in found.values() for h in headers}
     assert {"MalformedRecord", "InvalidEventData", "UnknownEventType"} <= reasons
     consumers = {h["dlq_consumer"].split(".")[0] for headers in found.values() for h in headers}
-    assert consumers == {"compliance", "vendors", "catalog"}
+    assert consumers == {"compliance", "vendors", "catalog", "documents"}
