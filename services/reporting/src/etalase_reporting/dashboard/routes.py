@@ -2,7 +2,6 @@
 downloads. Each page reads through `views`, i.e. the API's own service functions, under the
 signed-in principal; a problem they raise (403, 404, 503) is shown as a page with its status."""
 
-import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from importlib.resources import files
@@ -87,7 +86,7 @@ Page = Callable[[Request, Principal], Awaitable[Response]]
 def page(handler: Page) -> Callable[[Request], Awaitable[Response]]:
     """Signed in, or sent to the sign-in form; a problem becomes an error page."""
 
-    @functools.wraps(handler)
+    # not functools.wraps: FastAPI would read the handler's signature and ask for a principal
     async def wrapper(request: Request) -> Response:
         principal = session.principal_of(request)
         if principal is None:
@@ -104,6 +103,8 @@ def page(handler: Page) -> Callable[[Request], Awaitable[Response]]:
                 detail=problem.detail,
             )
 
+    wrapper.__name__ = handler.__name__
+    wrapper.__doc__ = handler.__doc__
     return wrapper
 
 
