@@ -6,7 +6,10 @@ drill-down and the OCDS export (the figures themselves come from the compliance 
   the document is the one whose amounts the figures count, whatever the arrival order.
 - `vendor_names`: per vendor, its name and NIB; a higher sequence replaces a name.
 
-Idempotent by construction (a replay changes nothing), so its consumer keeps no inbox.
+Idempotent by construction (a replay changes nothing), so its consumer keeps no inbox. Its
+tables are created with each generation; the projector also creates them when missing, so a live
+generation made before this projection existed fills them from the start of the log (its new
+consumer begins there) without a rebuild.
 """
 
 from collections.abc import Sequence
@@ -30,10 +33,10 @@ VENDOR_NAMES = EntityTable(
 
 def ddl(schema: str) -> list[str]:
     return [
-        f"""CREATE TABLE {schema}.order_documents (
+        f"""CREATE TABLE IF NOT EXISTS {schema}.order_documents (
             order_id text PRIMARY KEY, placed_event_id text NOT NULL,
             placed_sequence integer NOT NULL, vendor_id text NOT NULL, document jsonb NOT NULL)""",
-        f"""CREATE TABLE {schema}.vendor_names (
+        f"""CREATE TABLE IF NOT EXISTS {schema}.vendor_names (
             vendor_id text PRIMARY KEY, name text, name_seq integer, nib text, nib_seq integer)""",
     ]
 
@@ -52,6 +55,7 @@ class _VendorNames(EntityProjector):
 
 class DocumentsProjector:
     def __init__(self, schema: str) -> None:
+        self._ddl = [text(statement) for statement in ddl(schema)]
         self._names = _VendorNames(schema)
         self._upsert = text(
             f"INSERT INTO {schema}.order_documents AS t"
@@ -68,6 +72,8 @@ class DocumentsProjector:
         )
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        for statement in self._ddl:  # in the batch's transaction: it cannot be lost to a retry
+            await session.execute(statement)
         await self._names.apply(session, deliveries)
         winners: dict[str, tuple[Delivery, OrderPlaced]] = {}
         for delivery in deliveries:
