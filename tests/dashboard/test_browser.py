@@ -305,6 +305,17 @@ async def test_a_buyer_sees_its_own_opd_only(context: BrowserContext, reporting:
     own = await page.request.get(f"/dashboard/unduh/opd.csv?fiscal_year={FISCAL_YEAR}")
     assert [r["opd_code"] for r in csv.DictReader(io.StringIO(await own.text()))] == [s.disdik]
 
+    # an admin of the kabupaten: the kota's OPDs are outside its region, as in the API
+    await page.goto("/dashboard/masuk")
+    await page.click("form.signout button")
+    admin = await signed_in(context, token("admin", region=s.kabupaten))
+    for path in (
+        f"/dashboard/pesanan?fiscal_year={FISCAL_YEAR}&opd={s.dinkes}",
+        f"/dashboard/tren?fiscal_year={FISCAL_YEAR}&opd={s.dinkes}",
+    ):
+        response = await admin.goto(path)
+        assert response is not None and response.status == 403, path
+
 
 async def test_downloads_open_and_equal_the_api(
     context: BrowserContext, reporting: Reporting, tmp_path: Path

@@ -8,11 +8,11 @@ from datetime import date, datetime
 
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
-from etalase_platform.problems import Forbidden
+from etalase_platform.problems import Forbidden, NotFound
 
 from etalase_reporting import schemas, service
 from etalase_reporting.dashboard.format import day
-from etalase_reporting.queries import live_view
+from etalase_reporting.queries import live_view, opd_region
 from etalase_reporting.records import OrderRecord, order_records
 from etalase_reporting.timeline import WIB
 
@@ -78,14 +78,29 @@ def month_ends(fiscal_year: int, until: date) -> list[date]:
 async def trend(reads: Reads, fiscal_year: int, region: str | None, opd: str | None) -> list[Point]:
     """The figures of a region (kab/kota or province) or an OPD at each month's end of the
     fiscal year that has passed, then now: one as_of projection per point."""
-    if opd is not None and reads.principal.role is Role.BUYER and opd != reads.principal.opd:
-        raise Forbidden(f"OPD {opd} is not this buyer's OPD")
+    if opd is not None:
+        await _check_opd(reads, fiscal_year, opd)
     points = []
     days: list[date | None] = [*month_ends(fiscal_year, today()), None]
     for as_of in days:
         figures = await _figures_at(reads, fiscal_year, region, opd, as_of)
         points.append(Point("Kini" if as_of is None else day(as_of), as_of, figures))
     return points
+
+
+async def _check_opd(reads: Reads, fiscal_year: int, opd: str) -> None:
+    """As `GET /compliance/opd/{fy}/{opd}/orders` decides: a buyer's own OPD only, anyone else
+    an OPD of its region; an OPD unknown for the year is not found."""
+    principal = reads.principal
+    if principal.role is Role.BUYER:
+        if opd != principal.opd:
+            raise Forbidden(f"OPD {opd} is not this buyer's OPD")
+        return
+    async with live_view(reads.sessions) as view:
+        region = await opd_region(view, fiscal_year, opd)
+    if region is None:
+        raise NotFound(f"no budget or order of OPD {opd} in fiscal year {fiscal_year}")
+    principal.require_region(region)
 
 
 async def _figures_at(
