@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from importlib.resources import files
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from etalase_platform.auth import Principal, decode_token
 from etalase_platform.problems import Forbidden, Invalid, NotFound, Problem, Unauthorized
@@ -75,9 +75,9 @@ def _trend_target(principal: Principal | None, state: State | None) -> str:
     if principal is None or state is None:
         return ""
     if principal.opd and not views.sees_regions(principal):
-        return f"&opd={principal.opd}"
+        return "&" + urlencode({"opd": principal.opd})
     region = state.region or state.province or principal.region
-    return f"&wilayah={region}" if region else ""
+    return "&" + urlencode({"wilayah": region}) if region else ""
 
 
 Page = Callable[[Request, Principal], Awaitable[Response]]
