@@ -85,6 +85,7 @@ async def print_urls(ctx: Context, zipkin: str, prometheus: str) -> None:
     for service in SERVICES:
         base = ctx.api.endpoints.of(service)
         log.plain(f"  {service:<13} {base}/docs   {base}/asyncapi")
+    _print_dashboard(ctx)
     order_id = next((o.order_id for o in ctx.ledger.orders if o.status == "completed"), None)
     trace = await _placement_trace(zipkin, order_id)
     if trace is None:
@@ -126,6 +127,29 @@ async def _alerts(prometheus: str) -> tuple[str, list[str]] | None:
     )
     page = f"{prometheus}/classic/alerts" if classic.status_code == 200 else f"{prometheus}/alerts"
     return page, firing
+
+
+def _print_dashboard(ctx: Context) -> None:
+    """How to open the compliance dashboard: a token goes into its sign-in form, never a URL."""
+    log = ctx.log
+    world = ctx.world
+    province = world.opds[0].region_code[:2] if world.opds else ""
+    opd = world.opds[0] if world.opds else None
+    base = ctx.api.endpoints.of("reporting")
+    log.plain(
+        f"  dashboard     {base}/dashboard/wilayah?fiscal_year={world.fiscal_year}"
+        f"&province={province}"
+    )
+    log.plain("    sign in by pasting a token into its form:")
+    log.plain("      uv run etalase token --role auditor                (everything)")
+    if opd is not None:
+        log.plain(
+            f"      uv run etalase token --role buyer --opd {opd.code} --region"
+            f" {opd.region_code}   ({opd.name} only)"
+        )
+    log.plain(
+        f"  OCDS          {base}/ocds/releases?fiscal_year={world.fiscal_year} (bearer token)"
+    )
 
 
 async def _placement_trace(zipkin: str, order_id: str | None) -> str | None:

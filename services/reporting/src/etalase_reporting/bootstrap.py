@@ -11,6 +11,8 @@ from etalase_platform.runtime import ServiceRuntime
 from fastapi import FastAPI
 
 from etalase_reporting.api import router
+from etalase_reporting.dashboard.routes import router as dashboard_router
+from etalase_reporting.ocds_api import router as ocds_router
 from etalase_reporting.settings import Settings
 from etalase_reporting.supervisor import ProjectionSupervisor
 
@@ -52,5 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings or Settings(), migrations_dir=MIGRATIONS, run_relay=False
     )
     return create_service_app(
-        title="Etalase reporting", runtime=runtime, routers=[router], asyncapi=_asyncapi
+        title="Etalase reporting",
+        runtime=runtime,
+        routers=[router, ocds_router, dashboard_router],
+        asyncapi=_asyncapi,
     )

@@ -41,11 +41,20 @@ def _render(header: list[str], rows: Iterable[list[object]]) -> str:
     return out.getvalue()
 
 
-def opd_csv(report: OpdReport) -> str:
+Table = tuple[list[str], list[list[object]]]
+"""A header and its rows: what a CSV (here) or a workbook sheet (the dashboard) is made of."""
+
+
+def table_csv(header: list[str], rows: Iterable[list[object]]) -> str:
+    """Any table as CSV, the dashboard's included: one rendering, one neutralisation."""
+    return _render(header, rows)
+
+
+def opd_table(report: OpdReport) -> Table:
     as_of = report.as_of.isoformat() if report.as_of else ""
-    return _render(
+    return (
         ["fiscal_year", "as_of", "opd_code", "opd_name", "region_code", *_FIGURE_COLUMNS],
-        (
+        [
             [
                 report.fiscal_year,
                 as_of,
@@ -55,11 +64,11 @@ def opd_csv(report: OpdReport) -> str:
                 *_figure_cells(i),
             ]
             for i in report.items
-        ),
+        ],
     )
 
 
-def regions_csv(report: RegionReport) -> str:
+def regions_table(report: RegionReport) -> Table:
     """Region rows (`level` region), then province totals (`level` province)."""
     as_of = report.as_of.isoformat() if report.as_of else ""
     head = ["level", "fiscal_year", "as_of", "region_code", "opds", *_FIGURE_COLUMNS]
@@ -70,4 +79,12 @@ def regions_csv(report: RegionReport) -> str:
         ["province", report.fiscal_year, as_of, p.province_code, p.opds, *_figure_cells(p)]
         for p in report.provinces
     ]
-    return _render(head, rows)
+    return head, rows
+
+
+def opd_csv(report: OpdReport) -> str:
+    return _render(*opd_table(report))
+
+
+def regions_csv(report: RegionReport) -> str:
+    return _render(*regions_table(report))

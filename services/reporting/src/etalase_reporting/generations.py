@@ -16,13 +16,21 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from etalase_reporting import documents
 from etalase_reporting.domain import MEASURES, STAGES
 from etalase_reporting.timeline import COLUMNS
 
 _LOCK = 0x0E7A_5E9  # pg_advisory_xact_lock key: one generation change at a time
 
 
-TABLES = ("budget_allocations", "order_facts", "compliance_deltas", "vendors", "products")
+TABLES = (
+    "budget_allocations",
+    "order_facts",
+    "compliance_deltas",
+    "vendors",
+    "products",
+    *documents.TABLES,
+)
 """The tables of a generation, in the order the projectors write them."""
 
 
@@ -95,6 +103,7 @@ def projection_ddl(schema: str) -> list[str]:
         f"CREATE INDEX ON {schema}.products (vendor_id)",
         f"CREATE INDEX ON {schema}.products (vendor_region_code)",
         f"CREATE INDEX ON {schema}.products (catalog_region_code)",
+        *documents.ddl(schema),
     ]
 
 

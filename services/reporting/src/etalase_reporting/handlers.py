@@ -9,6 +9,7 @@ from etalase_platform.runtime import Subscription
 
 from etalase_reporting.compliance_projector import ComplianceProjector
 from etalase_reporting.directory_projector import CatalogProjector, VendorsProjector
+from etalase_reporting.documents import DocumentsProjector
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     Projection("compliance", (BUDGETS, ORDERS), ComplianceProjector, inbox=False),
     Projection("vendors", (VENDORS,), VendorsProjector),
     Projection("catalog", (PRODUCTS,), CatalogProjector),
+    Projection("documents", (ORDERS, VENDORS), DocumentsProjector, inbox=False),
 )
 TOPICS: tuple[str, ...] = tuple(topic for p in PROJECTIONS for topic in p.topics)
 

@@ -40,7 +40,8 @@ def _region_scope(principal: Principal, requested: str | None) -> str | None:
     raise Forbidden(f"region {requested} is outside this token's scope")
 
 
-def _compliance_filter(principal: Principal, region_code: str | None) -> Filter:
+def compliance_scope(principal: Principal, region_code: str | None) -> Filter:
+    """What a compliance read may see: also the scope of the dashboard and the OCDS export."""
     principal.require_role(Role.AUDITOR, Role.ADMIN, Role.BUYER)
     if principal.role is Role.BUYER:
         return Filter(region=region_code, opd=principal.opd)
@@ -65,7 +66,7 @@ async def opd_report(
     region_code: str | None,
     as_of: date | None,
 ) -> schemas.OpdReport:
-    scope = _compliance_filter(principal, region_code)
+    scope = compliance_scope(principal, region_code)
     async with live_view(sessions) as view:
         rows = await opd_rows(view, fiscal_year, as_of, scope)
     items = [

@@ -25,6 +25,17 @@ class Settings(ServiceSettings):
 
     switch_poll_seconds: float = 0.5
 
+    ocds_prefix: str = "ocds-etalase-"
+    """OCDS ocid prefix (`REPORTING_OCDS_PREFIX`); a publisher registers its own with OCP."""
+    dashboard_secure_cookie: bool | None = None
+    """The dashboard's session cookie is `Secure` (HTTPS only); by default when ETALASE_ENV=prod."""
+
+    @property
+    def secure_cookie(self) -> bool:
+        if self.dashboard_secure_cookie is None:
+            return self.environment == "prod"
+        return self.dashboard_secure_cookie
+
     @field_validator("target_overrides")
     @classmethod
     def _targets_are_percentages(

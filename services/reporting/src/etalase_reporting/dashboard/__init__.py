@@ -1,0 +1,1 @@
+"""The compliance dashboard served by reporting at /dashboard (docs/dashboard.md)."""

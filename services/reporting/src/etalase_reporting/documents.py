@@ -1,0 +1,98 @@
+"""The documents projection: what an order said and who its vendor is, for the dashboard's
+drill-down and the OCDS export (the figures themselves come from the compliance projection).
+
+- `order_documents`: per order, its OrderPlaced as JSON (lines, vendor facts, RUP code). When two
+  OrderPlaced claim an order, the lowest (sequence, event id) wins, the rule of `order_facts`, so
+  the document is the one whose amounts the figures count, whatever the arrival order.
+- `vendor_names`: per vendor, its name and NIB; a higher sequence replaces a name.
+
+Idempotent by construction (a replay changes nothing), so its consumer keeps no inbox. Its
+tables are created with each generation; the projector also creates them when missing, so a live
+generation made before this projection existed fills them from the start of the log (its new
+consumer begins there) without a rebuild.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from etalase_events.models import Event, OrderPlaced, VendorProfileUpdated, VendorRegistered
+from etalase_platform.consumer import Delivery
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from etalase_reporting.directory_projector import Changes, EntityProjector, EntityTable
+
+TABLES = ("order_documents", "vendor_names")
+
+VENDOR_NAMES = EntityTable(
+    table="vendor_names",
+    key=("vendor_id", "text"),
+    groups={"name": [("name", "text")], "nib": [("nib", "text")]},
+)
+
+
+def ddl(schema: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {schema}.order_documents (
+            order_id text PRIMARY KEY, placed_event_id text NOT NULL,
+            placed_sequence integer NOT NULL, vendor_id text NOT NULL, document jsonb NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.vendor_names (
+            vendor_id text PRIMARY KEY, name text, name_seq integer, nib text, nib_seq integer)""",
+    ]
+
+
+class _VendorNames(EntityProjector):
+    def __init__(self, schema: str) -> None:
+        super().__init__(schema, VENDOR_NAMES)
+
+    def changes(self, event: Event) -> tuple[str, Changes] | None:
+        if isinstance(event, VendorRegistered):
+            return event.vendor_id, {"name": (event.name,), "nib": (event.nib,)}
+        if isinstance(event, VendorProfileUpdated) and event.name is not None:
+            return event.vendor_id, {"name": (event.name,)}
+        return None
+
+
+class DocumentsProjector:
+    def __init__(self, schema: str) -> None:
+        self._ddl = [text(statement) for statement in ddl(schema)]
+        self._names = _VendorNames(schema)
+        self._upsert = text(
+            f"INSERT INTO {schema}.order_documents AS t"
+            " (order_id, placed_event_id, placed_sequence, vendor_id, document)"
+            " SELECT o, e, s, v, CAST(d AS jsonb) FROM unnest(CAST(:order_id AS text[]),"
+            " CAST(:event_id AS text[]), CAST(:sequence AS integer[]),"
+            " CAST(:vendor_id AS text[]), CAST(:document AS text[])) AS r(o, e, s, v, d)"
+            " ORDER BY o"
+            " ON CONFLICT (order_id) DO UPDATE SET placed_event_id = excluded.placed_event_id,"
+            " placed_sequence = excluded.placed_sequence, vendor_id = excluded.vendor_id,"
+            " document = excluded.document"
+            ' WHERE (excluded.placed_sequence, excluded.placed_event_id COLLATE "C")'
+            ' < (t.placed_sequence, t.placed_event_id COLLATE "C")'
+        )
+
+    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        for statement in self._ddl:  # in the batch's transaction: it cannot be lost to a retry
+            await session.execute(statement)
+        await self._names.apply(session, deliveries)
+        winners: dict[str, tuple[Delivery, OrderPlaced]] = {}
+        for delivery in deliveries:
+            event = delivery.event
+            if not isinstance(event, OrderPlaced):
+                continue
+            held = winners.get(event.order_id)
+            if held is None or (delivery.sequence, delivery.event_id) < (
+                held[0].sequence,
+                held[0].event_id,
+            ):
+                winners[event.order_id] = (delivery, event)
+        if not winners:
+            return
+        rows: list[tuple[Any, ...]] = [
+            (order_id, d.event_id, d.sequence, e.vendor_id, e.model_dump_json())
+            for order_id, (d, e) in winners.items()
+        ]
+        columns = ("order_id", "event_id", "sequence", "vendor_id", "document")
+        await session.execute(
+            self._upsert, {name: [row[i] for row in rows] for i, name in enumerate(columns)}
+        )
