@@ -68,8 +68,11 @@ def umkk_sql(scale: str, legal_form: str) -> str:
 def p3dn_order_by_sql(*, pdn_wajib: str, umkk: str, local: str, price: str, tiebreak: str) -> str:
     """The P3DN ranking: PDN-wajib first, then UMK-K, then local, then the cheapest; `tiebreak`
     (a unique column) makes it total. Catalog's `sort=p3dn` and purchasing's alternatives both
-    rank with it."""
-    return f"({pdn_wajib}) DESC, ({umkk}) DESC, ({local}) DESC, {price} ASC, {tiebreak} ASC"
+    rank with it. An unknown (NULL) key ranks as false."""
+    keys = (pdn_wajib, umkk, local)
+    return ", ".join(
+        [*(f"coalesce({key}, false) DESC" for key in keys), f"{price} ASC, {tiebreak} ASC"]
+    )
 
 
 # --- classes of spend, and shares ---------------------------------------------------------------

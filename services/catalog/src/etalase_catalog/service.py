@@ -238,11 +238,14 @@ async def get_product(sessions: SessionFactory, product_id: str) -> ProductPubli
 
 
 async def search_products(
-    sessions: SessionFactory, where: db.ProductFilter, paging: PageParams
+    sessions: SessionFactory,
+    where: db.ProductFilter,
+    paging: PageParams,
+    sort: db.ProductSort = db.ProductSort.NEWEST,
 ) -> Page[ProductPublic]:
     async with sessions() as session:
         found, total = await db.search_products(
-            session, where, limit=paging.limit, offset=paging.offset
+            session, where, limit=paging.limit, offset=paging.offset, sort=sort
         )
     items = [public(db.product(row), db.vendor_view(vendor)) for row, vendor in found]
     return Page[ProductPublic](items=items, total=total)
