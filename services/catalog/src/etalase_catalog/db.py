@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from etalase_catalog.domain import Product, ProductStatus, VendorStatus, VendorView
 
@@ -302,6 +303,22 @@ def _p3dn_ranking(local_to: str | None) -> Any:
     return ranking.bindparams(local_to=local_to) if local_to is not None else ranking
 
 
+def search_statements(
+    where: ProductFilter, *, limit: int, offset: int, sort: ProductSort = ProductSort.NEWEST
+) -> tuple[SelectOfScalar[int], Select[ProductRow, VendorRow]]:
+    """(the count, the page) of a search; apart from running them so that the benchmark can
+    EXPLAIN exactly what the API runs."""
+    joined = col(VendorRow.vendor_id) == col(ProductRow.vendor_id)
+    conditions = _conditions(where)
+    count = select(func.count()).select_from(ProductRow).join(VendorRow, joined).where(*conditions)
+    rows = select(ProductRow, VendorRow).join(VendorRow, joined).where(*conditions)
+    if sort is ProductSort.P3DN:
+        rows = rows.order_by(_p3dn_ranking(where.local_to))
+    else:
+        rows = rows.order_by(col(ProductRow.listed_at).desc(), col(ProductRow.product_id))
+    return count, rows.limit(limit).offset(offset)
+
+
 async def search_products(
     session: AsyncSession,
     where: ProductFilter,
@@ -310,16 +327,8 @@ async def search_products(
     offset: int,
     sort: ProductSort = ProductSort.NEWEST,
 ) -> tuple[list[tuple[ProductRow, VendorRow]], int]:
-    joined = col(VendorRow.vendor_id) == col(ProductRow.vendor_id)
-    conditions = _conditions(where)
-    count = select(func.count()).select_from(ProductRow).join(VendorRow, joined).where(*conditions)
+    count, rows = search_statements(where, limit=limit, offset=offset, sort=sort)
     total = (await session.exec(count)).one()
-    rows = select(ProductRow, VendorRow).join(VendorRow, joined).where(*conditions)
-    if sort is ProductSort.P3DN:
-        rows = rows.order_by(_p3dn_ranking(where.local_to))
-    else:
-        rows = rows.order_by(col(ProductRow.listed_at).desc(), col(ProductRow.product_id))
-    rows = rows.limit(limit).offset(offset)
     found = (await session.exec(rows)).all()
     return [(p, v) for p, v in found], total
 
