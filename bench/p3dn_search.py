@@ -158,9 +158,8 @@ VENDOR_COLUMNS = [
 
 
 def _sql(statement: Any) -> str:
-    return str(
-        statement.compile(dialect=asyncpg_dialect.dialect(), compile_kwargs={"literal_binds": True})
-    )
+    dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 def _access(plan: dict[str, Any]) -> list[str]:
