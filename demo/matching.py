@@ -1,8 +1,9 @@
 """P3DN matching before the order: a few PPK ask `POST /orders/check` about a product that would be
 a substitution line, take the first PDN-wajib alternative the check names, check again, and order
 that instead. The scenario judges the answers from its own account of the catalogue (every product
-named is a displayed PDN-wajib product of the category) and records the orders in the ledger like
-any other, so that its independent computation of the figures still compares with reporting's."""
+of its own the check names is a displayed PDN-wajib product of the category; the shared log may
+hold other runs' products too) and records the orders in the ledger like any other, so that its
+independent computation of the figures still compares with reporting's."""
 
 from typing import Any
 
@@ -13,6 +14,8 @@ from demo.ledger import Match, Order
 from demo.world import Opd, Product, meets_pdn_wajib
 
 BUYERS = 5
+TRIES = 30
+"""Checks at most: where other runs' products fill a category's five best, the next is tried."""
 
 
 def _displayed(ctx: Context, product: Product) -> bool:
@@ -57,15 +60,17 @@ async def take_alternatives(ctx: Context) -> None:
         and not meets_pdn_wajib(*p.final_tkdn)
     ]
     rng = ctx.rng("matching")
-    chosen = rng.sample(candidates, min(BUYERS, len(candidates)))
-    progress = ctx.log.progress("P3DN matching: orders checked first", len(chosen))
-    for number, product in enumerate(chosen):
+    rng.shuffle(candidates)
+    progress = ctx.log.progress("P3DN matching: orders checked first", BUYERS)
+    for number, product in enumerate(candidates[:TRIES]):
+        if len(ledger.matches) == BUYERS:
+            break
         opd = rng.choice(world.opds)
         try:
-            await _match(ctx, opd, product, key_of, alternatives, number)
+            if await _match(ctx, opd, product, key_of, alternatives, number):
+                progress.tick()
         except Unexpected as error:
             ctx.failures.append(str(error))
-        progress.tick()
     before = sum(m.substitution_before for m in ledger.matches)
     after = sum(m.substitution_after for m in ledger.matches)
     progress.finish(f"substitution lines {before} → {after}")
@@ -78,7 +83,8 @@ async def _match(
     key_of: dict[str, int],
     alternatives: set[str],
     number: int,
-) -> None:
+) -> bool:
+    """True when the buyer ordered the alternative."""
     world, ledger = ctx.world, ctx.ledger
     checked = await _check(ctx, opd, ledger.product_ids[product.key])
     (line,) = checked["lines"]
@@ -88,21 +94,26 @@ async def _match(
         for p in world.products
         if p.category == product.category and _displayed(ctx, p) and meets_pdn_wajib(*p.final_tkdn)
     }
-    if not line["pdn_alternative_available"] or not suggested or not set(suggested) <= ours:
+    # The catalogue log is shared: products of earlier runs and other sources may be named too.
+    # Of this run's products, only displayed PDN-wajib ones of the category may be.
+    named_of_ours = [p for p in suggested if p in key_of]
+    if not line["pdn_alternative_available"] or not set(named_of_ours) <= ours:
         ledger.snapshot_mismatches.append(
             f"check of {product.name}: suggested {suggested}, the scenario's PDN-wajib {ours}"
         )
-        return
-    taken = world.products[key_of[suggested[0]]]
-    again = await _check(ctx, opd, suggested[0])
+        return False
+    if not named_of_ours:
+        return False  # only other runs' products named: nothing of this run's to take
+    taken = world.products[key_of[named_of_ours[0]]]
+    again = await _check(ctx, opd, ledger.product_ids[taken.key])
     if not again["within_pagu"]:
-        return
+        return False
     response = await ctx.api.call(
         "purchasing",
         "POST",
         "/orders",
         token=ctx.buyer(opd.code, opd.region_code),
-        body=_body(ctx, opd, suggested[0]),
+        body=_body(ctx, opd, ledger.product_ids[taken.key]),
         idempotency_key=ctx.key("match", number),
     )
     if response.status_code != 201:
@@ -133,6 +144,7 @@ async def _match(
             substitution_after=order.lines[0].pdn_alternative_available,
         )
     )
+    return True
 
 
 def print_matches(ctx: Context) -> None:
@@ -144,7 +156,8 @@ def print_matches(ctx: Context) -> None:
     after = sum(m.substitution_after for m in matches)
     log.plain(
         f"P3DN matching (POST /orders/check before ordering): {len(matches)} buyers were told"
-        f" their line would be a PDN substitution and took the first alternative named;"
+        f" their line would be a PDN substitution and took the best alternative of this run's"
+        f" catalogue;"
         f" substitution lines {before} → {after}"
     )
     for m in matches:
