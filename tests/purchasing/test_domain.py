@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from etalase_events.compliance import meets_pdn_wajib
 from etalase_events.models import Catalog, LegalForm, Scale
 from etalase_purchasing import domain
 from etalase_purchasing.domain import (
@@ -101,10 +102,7 @@ def test_after_a_pagu_cut_below_commitments_nothing_more_fits() -> None:
 def test_pdn_wajib_needs_tkdn_25_and_tkdn_plus_bmp_40(
     tkdn: str | None, bmp: str | None, meets: bool
 ) -> None:
-    assert (
-        domain.meets_pdn_wajib(Decimal(tkdn) if tkdn else None, Decimal(bmp) if bmp else None)
-        is meets
-    )
+    assert meets_pdn_wajib(Decimal(tkdn) if tkdn else None, Decimal(bmp) if bmp else None) is meets
 
 
 def test_a_line_has_a_pdn_alternative_when_its_category_holds_one_and_it_is_not_one() -> None:

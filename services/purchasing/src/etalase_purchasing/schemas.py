@@ -1,6 +1,7 @@
 """What the HTTP API reads and answers."""
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
@@ -141,7 +142,7 @@ class AlternativePublic(BaseModel):
 
     @classmethod
     def of(cls, found: Alternative) -> "AlternativePublic":
-        return cls(**found.__dict__)
+        return cls(**asdict(found))
 
 
 class Shares(BaseModel):
