@@ -11,7 +11,7 @@ import pytest
 from etalase_events.codec import decode
 from etalase_events.models import OrderLine, OrderPlaced
 
-from tests.helpers import Infra, bearer
+from tests.helpers import Infra, bearer, unique
 from tests.reporting.support import fresh_scope, line, placed, produce, wait_applied
 
 pytestmark = pytest.mark.infra
@@ -29,10 +29,11 @@ async def test_provenance_shows_what_each_flagged_line_passed_over(
     infra: Infra, reporting: httpx.AsyncClient
 ) -> None:
     fiscal_year, province = await fresh_scope(reporting, infra.kafka)
+    new_id, old_id = unique("p3dn-new-"), unique("p3dn-old-")  # the log outlives runs
     region, opd = f"{province}.71", f"{province}.71.1.01"
     at = datetime(fiscal_year, 2, 3, 4, 0, tzinfo=UTC)
     with_alternatives = placed(
-        "p3dn-new",
+        new_id,
         fiscal_year,
         opd,
         region,
@@ -40,7 +41,7 @@ async def test_provenance_shows_what_each_flagged_line_passed_over(
         at,
     )
     before_the_field = placed(
-        "p3dn-old", fiscal_year, opd, region, [line(1, 100, alternative=True)], at
+        old_id, fiscal_year, opd, region, [line(1, 100, alternative=True)], at
     )
     old = before_the_field.record()
     value = json.loads(old.value)
@@ -58,7 +59,7 @@ async def test_provenance_shows_what_each_flagged_line_passed_over(
     response = await reporting.get(f"/compliance/opd/{fiscal_year}/{opd}/orders", headers=AUDITOR)
     assert response.status_code == 200, response.text
     items = {item["order_id"]: item for item in response.json()["items"]}
-    assert items["p3dn-new"]["flagged_lines"] == [
+    assert items[new_id]["flagged_lines"] == [
         {
             "line_no": 1,
             "product_id": "p-1",
@@ -76,7 +77,7 @@ async def test_provenance_shows_what_each_flagged_line_passed_over(
             "pdn_alternatives": ["alt-3"],
         },
     ]
-    assert [line["pdn_alternatives"] for line in items["p3dn-old"]["flagged_lines"]] == [[]]
+    assert [line["pdn_alternatives"] for line in items[old_id]["flagged_lines"]] == [[]]
     figures = await reporting.get(
         "/compliance/opd",
         params={"fiscal_year": fiscal_year, "region_code": region},

@@ -244,6 +244,10 @@ async def search_products(
     sort: db.ProductSort = db.ProductSort.NEWEST,
 ) -> Page[ProductPublic]:
     async with sessions() as session:
+        # one snapshot for the page and its total, whatever events are applied meanwhile
+        await session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
         found, total = await db.search_products(
             session, where, limit=paging.limit, offset=paging.offset, sort=sort
         )
