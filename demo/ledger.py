@@ -70,6 +70,19 @@ class Rejection:
         return self.expected == self.got
 
 
+@dataclass(frozen=True)
+class Match:
+    """A buyer asked POST /orders/check first, and ordered the alternative it suggested."""
+
+    opd_code: str
+    checked: str
+    """The product the buyer had in mind (a substitution line, said the check)."""
+    suggested: int
+    taken: str
+    substitution_before: bool
+    substitution_after: bool
+
+
 @dataclass
 class Ledger:
     fiscal_year: int
@@ -79,6 +92,7 @@ class Ledger:
     budgets: dict[str, Budget] = field(default_factory=dict)
     orders: list[Order] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
     snapshot_mismatches: list[str] = field(default_factory=list)
     """Orders purchasing priced or classified differently from what the scenario listed: its view
     of the catalogue was behind. Reported, never silently adopted."""

@@ -30,7 +30,7 @@ def _purchasing_not_ready(response: httpx.Response) -> bool:
     )
 
 
-def _categories_with_pdn_wajib(ctx: Context) -> set[str]:
+def categories_with_pdn_wajib(ctx: Context) -> set[str]:
     """Categories holding a displayed product with TKDN >= 25 and TKDN + BMP >= 40, by the
     scenario's own account of its catalogue when the orders are placed."""
     world = ctx.world
@@ -58,13 +58,13 @@ def expected_order(ctx: Context, plan: OrderPlan, order_id: str, alternatives: s
         vendor_legal_form=vendor.legal_form,
         vendor_region_code=vendor.region_code,
         lines=tuple(
-            _line(ctx, product, quantity, alternatives)
+            expected_line(ctx, product, quantity, alternatives)
             for product, (_, quantity) in zip(products, plan.lines, strict=True)
         ),
     )
 
 
-def _line(ctx: Context, product: Product, quantity: int, alternatives: set[str]) -> Line:
+def expected_line(ctx: Context, product: Product, quantity: int, alternatives: set[str]) -> Line:
     tkdn, bmp = product.final_tkdn
     return Line(
         product_id=ctx.ledger.product_ids[product.key],
@@ -80,7 +80,7 @@ def _line(ctx: Context, product: Product, quantity: int, alternatives: set[str])
     )
 
 
-def _compare_snapshot(ctx: Context, expected: Order, answered: dict[str, Any]) -> None:
+def compare_snapshot(ctx: Context, expected: Order, answered: dict[str, Any]) -> None:
     """Purchasing snapshots what it last heard; differences mean its view was behind."""
     got = [
         (
@@ -133,7 +133,7 @@ async def _place(ctx: Context, plan: OrderPlan, alternatives: set[str]) -> Order
         raise Unexpected(f"order {plan.key} of {opd.code}", response)
     answered = response.json()
     order = expected_order(ctx, plan, answered["order_id"], alternatives)
-    _compare_snapshot(ctx, order, answered)
+    compare_snapshot(ctx, order, answered)
     ctx.ledger.orders.append(order)
     return order
 
@@ -175,7 +175,7 @@ def _moves(plan: OrderPlan, quarter: int) -> list[str]:
 
 async def play_year(ctx: Context) -> None:
     world, ledger = ctx.world, ctx.ledger
-    alternatives = _categories_with_pdn_wajib(ctx)
+    alternatives = categories_with_pdn_wajib(ctx)
     placed: dict[int, Order] = {}
     for quarter in range(QUARTERS):
         if quarter == 2 and world.revised_pagu_idr:

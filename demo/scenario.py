@@ -7,7 +7,18 @@ from pathlib import Path
 
 import httpx
 
-from demo import changes, compliance, orders, registry, report, rules, summary, sync, world
+from demo import (
+    changes,
+    compliance,
+    matching,
+    orders,
+    registry,
+    report,
+    rules,
+    summary,
+    sync,
+    world,
+)
 from demo.api import SERVICES, Api, Endpoints
 from demo.context import Context
 from demo.ledger import Ledger
@@ -137,6 +148,7 @@ async def _play(ctx: Context, opts: Options) -> bool:
     log.say("waiting until every service has heard every event (outbox backlogs and lags at 0)")
     await sync.settle(api, log)
     await orders.play_year(ctx)
+    await matching.take_alternatives(ctx)
     await rules.show_order_rules(ctx)
     log.say("waiting for reporting to catch up (projection lag 0, order counts as played)")
     opds = await report.wait_for_reporting(ctx)
@@ -148,6 +160,7 @@ async def _play(ctx: Context, opts: Options) -> bool:
         f"done: {api.requests} HTTP calls; retried while events propagated: {dict(api.retries)}"
     )
     summary.print_rules(ctx)
+    matching.print_matches(ctx)
     report.print_tables(ctx, opds, regions)
     await summary.print_stats(ctx)
     summary.print_verdict(ctx, result)

@@ -187,6 +187,7 @@ def write_json(path: Path, ctx: Context, ours: Any, opds: Any, regions: Any, res
         "failures": ctx.failures,
         "snapshot_mismatches": ctx.ledger.snapshot_mismatches,
         "rejections": [r.__dict__ for r in ctx.ledger.rejections],
+        "p3dn_matches": [m.__dict__ for m in ctx.ledger.matches],
         "orders": {
             s: ctx.ledger.count(s) for s in ("placed", "accepted", "completed", "cancelled")
         },

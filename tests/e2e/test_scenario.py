@@ -62,6 +62,11 @@ async def test_the_demo_prints_the_api_figures_and_they_equal_its_own(
     assert sum(document["orders"].values()) >= 60
     assert all(r["expected"] == r["got"] for r in document["rejections"]), document["rejections"]
     assert {r["got"] for r in document["rejections"]} >= {403, 409, 422}
+    # buyers who checked first and took the suggested alternative: no substitution line left
+    matches = document["p3dn_matches"]
+    assert matches and all(m["substitution_before"] for m in matches)
+    assert not any(m["substitution_after"] for m in matches)
+    assert "P3DN matching (POST /orders/check before ordering)" in printed
 
     async with httpx.AsyncClient(timeout=30) as http:
         response = await http.get(

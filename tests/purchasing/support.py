@@ -122,6 +122,9 @@ class Published:
     def of(self, subject: str) -> list[DecodedEvent]:
         return list(self._by_subject[subject])
 
+    def all(self) -> list[DecodedEvent]:
+        return [decoded for events in list(self._by_subject.values()) for decoded in events]
+
     async def wait_for(self, subject: str, count: int) -> list[DecodedEvent]:
         async def arrived() -> bool:
             return len(self._by_subject[subject]) >= count

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from etalase_events.compliance import meets_pdn_wajib
 from etalase_events.models import Catalog, LegalForm, Scale
 from etalase_purchasing import domain
 from etalase_purchasing.domain import (
@@ -51,7 +52,7 @@ def test_lines_are_priced_quantity_times_price_and_the_total_is_their_sum() -> N
     draft = domain.draft_order(
         [RequestedLine("p1", 3), RequestedLine("p2", 7)],
         known(product("p1", price=149_999), product("p2", price=1_000_000_001)),
-        set(),
+        {},
     )
     assert [(line.line_no, line.subtotal_idr) for line in draft.lines] == [
         (1, 449_997),
@@ -101,10 +102,7 @@ def test_after_a_pagu_cut_below_commitments_nothing_more_fits() -> None:
 def test_pdn_wajib_needs_tkdn_25_and_tkdn_plus_bmp_40(
     tkdn: str | None, bmp: str | None, meets: bool
 ) -> None:
-    assert (
-        domain.meets_pdn_wajib(Decimal(tkdn) if tkdn else None, Decimal(bmp) if bmp else None)
-        is meets
-    )
+    assert meets_pdn_wajib(Decimal(tkdn) if tkdn else None, Decimal(bmp) if bmp else None) is meets
 
 
 def test_a_line_has_a_pdn_alternative_when_its_category_holds_one_and_it_is_not_one() -> None:
@@ -115,14 +113,20 @@ def test_a_line_has_a_pdn_alternative_when_its_category_holds_one_and_it_is_not_
             product("none"),
             product("ok", tkdn="30", bmp="10"),
         ),
-        {"kertas"},
+        {"kertas": ["a1", "a2", "a3", "a4", "a5", "a6"]},
     ).lines
     assert [line.pdn_alternative_available for line in lines] == [True, True, False]
+    # the best five, in the ranking given; none on the line that is PDN-wajib itself
+    assert [line.pdn_alternatives for line in lines] == [
+        ("a1", "a2", "a3", "a4", "a5"),
+        ("a1", "a2", "a3", "a4", "a5"),
+        (),
+    ]
 
 
 def test_no_pdn_alternative_when_the_category_holds_none() -> None:
     (line,) = domain.draft_order(
-        [RequestedLine("p1", 1)], known(product("p1", category="kertas")), {"tinta"}
+        [RequestedLine("p1", 1)], known(product("p1", category="kertas")), {"tinta": ["t1"]}
     ).lines
     assert line.pdn_alternative_available is False
 
@@ -132,7 +136,7 @@ def test_no_pdn_alternative_when_the_category_holds_none() -> None:
 
 def test_the_order_snapshots_product_facts() -> None:
     (line,) = domain.draft_order(
-        [RequestedLine("p1", 2)], known(product("p1", tkdn="42.5", bmp="7.25")), set()
+        [RequestedLine("p1", 2)], known(product("p1", tkdn="42.5", bmp="7.25")), {}
     ).lines
     assert (line.name, line.category, line.catalog, line.domestic) == (
         "Produk p1",
@@ -148,7 +152,7 @@ def test_a_product_on_two_lines_is_refused_naming_the_second_line() -> None:
         domain.draft_order(
             [RequestedLine("p1", 1), RequestedLine("p2", 1), RequestedLine("p1", 2)],
             known(product("p1"), product("p2")),
-            set(),
+            {},
         )
     assert refused.value.field == "lines.2.product_id"
 
@@ -158,16 +162,14 @@ def test_products_of_two_vendors_are_refused() -> None:
         domain.draft_order(
             [RequestedLine("p1", 1), RequestedLine("p2", 1)],
             known(product("p1", vendor_id="v1"), product("p2", vendor_id="v2")),
-            set(),
+            {},
         )
     assert refused.value.field == "lines"
 
 
 def test_an_unknown_product_is_a_conflict_naming_it() -> None:
     with pytest.raises(RuleViolation) as refused:
-        domain.draft_order(
-            [RequestedLine("p1", 1), RequestedLine("p9", 1)], known(product()), set()
-        )
+        domain.draft_order([RequestedLine("p1", 1), RequestedLine("p9", 1)], known(product()), {})
     assert refused.value.rule == "product_unknown"
     assert refused.value.details == {"product_ids": ["p9"]}
 
@@ -177,7 +179,7 @@ def test_a_product_not_displayed_is_a_conflict_naming_it() -> None:
         domain.draft_order(
             [RequestedLine("p1", 1), RequestedLine("p2", 1)],
             known(product("p1"), product("p2", tayang=False)),
-            set(),
+            {},
         )
     assert refused.value.rule == "product_not_displayed"
     assert refused.value.details == {"product_ids": ["p2"]}

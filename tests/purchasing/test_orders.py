@@ -93,6 +93,7 @@ async def test_an_order_is_placed_with_snapshots_and_published(
         "tkdn_pct": 42.5,
         "bmp_pct": 7.25,
         "pdn_alternative_available": False,
+        "pdn_alternatives": [],
     }
     line_2 = {
         "line_no": 2,
@@ -107,6 +108,7 @@ async def test_an_order_is_placed_with_snapshots_and_published(
         "tkdn_pct": None,
         "bmp_pct": None,
         "pdn_alternative_available": False,
+        "pdn_alternatives": [],
     }
     facts = {
         "order_id": order["order_id"],

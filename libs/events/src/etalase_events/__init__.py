@@ -7,4 +7,6 @@
 - `upcasting`: older event versions to current ones, applied by `decode`.
 - `schemas`, `asyncapi`: generated JSON Schemas and AsyncAPI documents.
 - `samples`: one valid instance of every event type.
+- `compliance`: the P3DN rules (PDN-wajib, UMK-K, reserved package, classes of spend, shares) as
+  Python predicates and SQL fragments, shared by catalog, purchasing and reporting.
 """

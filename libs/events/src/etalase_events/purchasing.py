@@ -22,6 +22,9 @@ from etalase_events.primitives import (
 )
 from etalase_events.topics import BUDGETS, ORDERS
 
+MAX_PDN_ALTERNATIVES = 5
+"""How many PDN-wajib alternatives a line records (and an order check suggests)."""
+
 
 def _check_opd_in_region(opd_code: str, region_code: str) -> None:
     # OPD codes are only unique within a region; the prefix makes them unique everywhere.
@@ -71,11 +74,17 @@ class OrderLine(BaseModel):
     pdn_alternative_available: bool
     """At the moment of ordering, the category held a listed product with TKDN >= 25 and
     TKDN + BMP >= 40, while this line's product does not meet both."""
+    pdn_alternatives: Annotated[tuple[Id, ...], Field(max_length=MAX_PDN_ALTERNATIVES)] = ()
+    """The PDN-wajib products of the category the buyer passed over (up to five, UMK-K and
+    local first, as `POST /orders/check` suggested them); empty when the line is no
+    substitution. Added to v1 later: older records decode with none."""
 
     @model_validator(mode="after")
     def _subtotal_adds_up(self) -> Self:
         if self.subtotal_idr != self.quantity * self.unit_price_idr:
             raise ValueError("subtotal_idr must equal quantity x unit_price_idr")
+        if self.pdn_alternatives and not self.pdn_alternative_available:
+            raise ValueError("pdn_alternatives are only recorded with pdn_alternative_available")
         return self
 
 

@@ -129,6 +129,7 @@ _samples: list[Event] = [
                 subtotal_idr=5_500_000,
                 domestic=False,
                 pdn_alternative_available=True,
+                pdn_alternatives=("7c2e9b14-5d3a-4f6e-8b1c-2a9d4e7f3b60",),
             ),
         ),
         total_idr=19_500_000,

@@ -1,16 +1,17 @@
 """The catalog's HTTP routes (api.md, "catalog"): reads are public, writes need a token."""
 
+from decimal import Decimal
 from typing import Annotated
 
 from etalase_events.models import Catalog
-from etalase_events.primitives import RegionCode
+from etalase_events.primitives import KabKotaCode, RegionCode
 from etalase_platform.auth import CurrentPrincipal
 from etalase_platform.deps import IdempotencyKey, Page, Paging, Sessions
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from etalase_catalog import service
-from etalase_catalog.db import ProductFilter
+from etalase_catalog.db import ProductFilter, ProductSort
 from etalase_catalog.domain import ProductStatus
 from etalase_catalog.schemas import (
     CategoryCount,
@@ -55,7 +56,30 @@ async def search_products(
     ] = None,
     status: ProductStatus | None = None,
     q: Annotated[str | None, Query(description="Words in the name or brand, any case")] = None,
+    pdn_wajib: Annotated[
+        bool | None,
+        Query(description="TKDN >= 25 and TKDN + BMP >= 40 (a missing BMP counts as 0), or not"),
+    ] = None,
+    tkdn_min: Annotated[
+        Decimal | None, Query(ge=0, le=100, description="TKDN at least this (percent)")
+    ] = None,
+    umkk: Annotated[
+        bool | None,
+        Query(description="The vendor is usaha mikro, kecil or a koperasi (any size), or not"),
+    ] = None,
+    local_to: Annotated[
+        KabKotaCode | None, Query(description="The vendor is of this kab/kota (e.g. the buyer's)")
+    ] = None,
+    sort: Annotated[
+        ProductSort,
+        Query(
+            description="`newest` (default), or `p3dn`: PDN-wajib first, then UMK-K, then"
+            " vendors of `local_to`, then the cheapest"
+        ),
+    ] = ProductSort.NEWEST,
 ) -> Page[ProductPublic]:
+    """Search the catalogue. The vendor filters (`region_code`, `umkk`, `local_to`) read the
+    vendor as catalog last heard of it from registration, not as it was when listing."""
     where = ProductFilter(
         vendor_id=vendor_id,
         catalog=catalog,
@@ -63,8 +87,12 @@ async def search_products(
         region_code=region_code,
         status=status,
         text=q.strip() if q else None,
+        pdn_wajib=pdn_wajib,
+        tkdn_min=tkdn_min,
+        umkk=umkk,
+        local_to=local_to,
     )
-    return await service.search_products(sessions, where, paging)
+    return await service.search_products(sessions, where, paging, sort)
 
 
 @router.get("/categories")

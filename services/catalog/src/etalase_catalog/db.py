@@ -7,14 +7,31 @@ models may be imported into the same process (tests, tools), which one shared me
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
+from etalase_events.compliance import p3dn_order_by_sql, pdn_wajib_sql, umkk_sql
 from etalase_events.models import Catalog, DelistReason, LegalForm, Scale
-from sqlalchemy import BigInteger, ColumnElement, Date, DateTime, Numeric, Text, func, or_
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Date,
+    DateTime,
+    Index,
+    Numeric,
+    Text,
+    func,
+    literal_column,
+    not_,
+    or_,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from etalase_catalog.domain import Product, ProductStatus, VendorStatus, VendorView
 
@@ -23,8 +40,15 @@ class CatalogTable(SQLModel, registry=registry()):
     pass
 
 
+PDN_WAJIB = pdn_wajib_sql("products.tkdn_pct", "products.bmp_pct")
+"""compliance.md's PDN-wajib on the product row; the partial index below is built from it."""
+UMKK = umkk_sql("vendors.scale", "vendors.legal_form")
+"""compliance.md's UMK-K on catalog's current view of the vendor."""
+
+
 class VendorRow(CatalogTable, table=True):
     __tablename__ = "vendors"
+    __table_args__ = (Index("vendors_region", "region_code"),)
 
     vendor_id: str = Field(primary_key=True, sa_type=Text)
     status: str | None = Field(default=None, sa_type=Text)
@@ -38,6 +62,26 @@ class VendorRow(CatalogTable, table=True):
 
 class ProductRow(CatalogTable, table=True):
     __tablename__ = "products"
+    __table_args__ = (
+        Index("products_vendor", "vendor_id", "status"),
+        Index("products_catalog", "catalog", "status", "category"),
+        Index("products_listed", text("listed_at DESC"), "product_id"),
+        # P3DN search (migration 0002): displayed PDN-wajib products of a category by price,
+        # any displayed product of a category by price (sort=p3dn), and `tkdn_min`
+        Index(
+            "products_pdn_wajib",
+            "category",
+            "price_idr",
+            postgresql_where=text(f"status = 'tayang' AND {PDN_WAJIB}"),
+        ),
+        Index(
+            "products_tayang_category_price",
+            "category",
+            "price_idr",
+            postgresql_where=text("status = 'tayang'"),
+        ),
+        Index("products_tkdn", "tkdn_pct"),
+    )
 
     product_id: str = Field(primary_key=True, sa_type=Text)
     vendor_id: str = Field(sa_type=Text)
@@ -187,6 +231,20 @@ class ProductFilter:
     status: ProductStatus | None = None
     text: str | None = None
     """Case-insensitive search in name and brand."""
+    pdn_wajib: bool | None = None
+    """TKDN >= 25 and TKDN + BMP >= 40 (compliance.md), or (False) not."""
+    tkdn_min: Decimal | None = None
+    umkk: bool | None = None
+    """The vendor (as catalog last heard of it) is mikro, kecil or a koperasi, or (False) not."""
+    local_to: str | None = None
+    """The vendor (as catalog last heard of it) is of this kab/kota."""
+
+
+class ProductSort(StrEnum):
+    NEWEST = "newest"
+    """Newest listing first."""
+    P3DN = "p3dn"
+    """PDN-wajib first, then UMK-K, then local to `local_to`, then the cheapest."""
 
 
 def _conditions(where: ProductFilter) -> list[ColumnElement[bool]]:
@@ -206,6 +264,17 @@ def _conditions(where: ProductFilter) -> list[ColumnElement[bool]]:
                 col(VendorRow.region_code).startswith(where.region_code + ".", autoescape=True),
             )
         )
+    if where.pdn_wajib is not None:
+        # literal SQL, as the partial index has it, so that the planner can match the two
+        pdn_wajib = literal_column(PDN_WAJIB, Boolean())
+        conditions.append(pdn_wajib if where.pdn_wajib else not_(func.coalesce(pdn_wajib, False)))
+    if where.tkdn_min is not None:
+        conditions.append(col(ProductRow.tkdn_pct) >= where.tkdn_min)
+    if where.umkk is not None:
+        umkk = literal_column(UMKK, Boolean())
+        conditions.append(umkk if where.umkk else not_(umkk))
+    if where.local_to is not None:
+        conditions.append(col(VendorRow.region_code) == where.local_to)
     if where.text:
         pattern = f"%{_escape_like(where.text)}%"
         conditions.append(
@@ -221,21 +290,45 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def search_products(
-    session: AsyncSession, where: ProductFilter, *, limit: int, offset: int
-) -> tuple[list[tuple[ProductRow, VendorRow]], int]:
+def _p3dn_ranking(local_to: str | None) -> Any:
+    ranking = text(
+        p3dn_order_by_sql(
+            pdn_wajib=PDN_WAJIB,
+            umkk=UMKK,
+            local="vendors.region_code = :local_to" if local_to is not None else "false",
+            price="products.price_idr",
+            tiebreak='products.product_id COLLATE "C"',
+        )
+    )
+    return ranking.bindparams(local_to=local_to) if local_to is not None else ranking
+
+
+def search_statements(
+    where: ProductFilter, *, limit: int, offset: int, sort: ProductSort = ProductSort.NEWEST
+) -> tuple[SelectOfScalar[int], Select[ProductRow, VendorRow]]:
+    """(the count, the page) of a search; apart from running them so that the benchmark can
+    EXPLAIN exactly what the API runs."""
     joined = col(VendorRow.vendor_id) == col(ProductRow.vendor_id)
     conditions = _conditions(where)
     count = select(func.count()).select_from(ProductRow).join(VendorRow, joined).where(*conditions)
+    rows = select(ProductRow, VendorRow).join(VendorRow, joined).where(*conditions)
+    if sort is ProductSort.P3DN:
+        rows = rows.order_by(_p3dn_ranking(where.local_to))
+    else:
+        rows = rows.order_by(col(ProductRow.listed_at).desc(), col(ProductRow.product_id))
+    return count, rows.limit(limit).offset(offset)
+
+
+async def search_products(
+    session: AsyncSession,
+    where: ProductFilter,
+    *,
+    limit: int,
+    offset: int,
+    sort: ProductSort = ProductSort.NEWEST,
+) -> tuple[list[tuple[ProductRow, VendorRow]], int]:
+    count, rows = search_statements(where, limit=limit, offset=offset, sort=sort)
     total = (await session.exec(count)).one()
-    rows = (
-        select(ProductRow, VendorRow)
-        .join(VendorRow, joined)
-        .where(*conditions)
-        .order_by(col(ProductRow.listed_at).desc(), col(ProductRow.product_id))
-        .limit(limit)
-        .offset(offset)
-    )
     found = (await session.exec(rows)).all()
     return [(p, v) for p, v in found], total
 

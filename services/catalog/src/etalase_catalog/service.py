@@ -238,11 +238,18 @@ async def get_product(sessions: SessionFactory, product_id: str) -> ProductPubli
 
 
 async def search_products(
-    sessions: SessionFactory, where: db.ProductFilter, paging: PageParams
+    sessions: SessionFactory,
+    where: db.ProductFilter,
+    paging: PageParams,
+    sort: db.ProductSort = db.ProductSort.NEWEST,
 ) -> Page[ProductPublic]:
     async with sessions() as session:
+        # one snapshot for the page and its total, whatever events are applied meanwhile
+        await session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
         found, total = await db.search_products(
-            session, where, limit=paging.limit, offset=paging.offset
+            session, where, limit=paging.limit, offset=paging.offset, sort=sort
         )
     items = [public(db.product(row), db.vendor_view(vendor)) for row, vendor in found]
     return Page[ProductPublic](items=items, total=total)

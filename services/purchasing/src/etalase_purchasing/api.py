@@ -16,6 +16,7 @@ from etalase_purchasing.schemas import (
     BudgetAllocation,
     BudgetPublic,
     CancelOrder,
+    OrderCheck,
     OrderPublic,
     PlaceOrder,
 )
@@ -94,6 +95,21 @@ async def place_order(
     )
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+
+
+@orders.post("/orders/check")
+async def check_order(
+    request: PlaceOrder, principal: CurrentPrincipal, sessions: Sessions
+) -> OrderCheck:
+    """What `POST /orders` with this body would do, computed the same way, changing nothing
+    (no order, no event): the total and the remaining pagu, per line whether it would be a
+    substitution line and the PDN-wajib products of its category it would pass over (up to
+    five: UMK-K first, then the OPD's own kab/kota, then the cheapest), whether it would be a
+    reserved-package violation, and the OPD's shares before and after it (over placed,
+    uncancelled orders). The same scope (the buyer of the OPD) and the same 403/409/422 as
+    `POST /orders`, except that an order above the remaining pagu is answered with
+    `within_pagu: false` rather than 409."""
+    return await service.check_order(sessions, principal, request)
 
 
 @orders.post("/orders/{order_id}/accept")

@@ -5,17 +5,25 @@ Each write applies an event only when it is newer than what the row already refl
 aggregate's `sequence`), so redelivered or stale events change nothing.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from etalase_events.compliance import (
+    MAX_PDN_ALTERNATIVES,
+    meets_pdn_wajib,
+    p3dn_order_by_sql,
+    umkk_sql,
+)
 from etalase_events.models import Catalog, LegalForm, ProductListed, Scale
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_purchasing.db import CatalogProduct, VendorFactsRow
-from etalase_purchasing.domain import KnownProduct, VendorFacts, meets_pdn_wajib
+from etalase_purchasing.domain import KnownProduct, VendorFacts
 
 # --- writes (event handlers) -------------------------------------------------------------------
 
@@ -151,18 +159,76 @@ async def known_products(session: AsyncSession, product_ids: list[str]) -> dict[
     return {row.product_id: _known(row) for row in await session.exec(statement)}
 
 
-async def categories_with_pdn_wajib(session: AsyncSession, categories: set[str]) -> set[str]:
-    """Which of `categories` hold a displayed product meeting TKDN >= 25 and TKDN + BMP >= 40."""
-    statement = (
-        select(CatalogProduct.category)
-        .where(
-            col(CatalogProduct.category).in_(categories),
-            col(CatalogProduct.tayang).is_(True),
-            col(CatalogProduct.pdn_wajib).is_(True),
-        )
-        .distinct()
+@dataclass(frozen=True)
+class Alternative:
+    """A displayed PDN-wajib product, as a suggestion for a buyer of `region_code`."""
+
+    product_id: str
+    vendor_id: str
+    name: str
+    category: str
+    catalog: Catalog
+    price_idr: int
+    tkdn_pct: Decimal
+    bmp_pct: Decimal | None
+    umkk: bool
+    local: bool
+
+
+# The vendor's facts as `domain.resolve_vendor` takes them: registration's word, else the listing's.
+_SCALE = "coalesce(vf.scale, vf.listing_scale)"
+_LEGAL_FORM = "coalesce(vf.legal_form, vf.listing_legal_form)"
+_UMKK = umkk_sql(_SCALE, _LEGAL_FORM)
+_LOCAL = "coalesce(coalesce(vf.region_code, vf.listing_region_code) = :region, false)"
+_RANKING = p3dn_order_by_sql(
+    pdn_wajib="cp.pdn_wajib",
+    umkk=_UMKK,
+    local=_LOCAL,
+    price="cp.price_idr",
+    tiebreak='cp.product_id COLLATE "C"',
+)
+_ALTERNATIVES = text(
+    f"""SELECT * FROM (
+        SELECT cp.product_id, cp.vendor_id, cp.name, cp.category, cp.catalog, cp.price_idr,
+            cp.tkdn_pct, cp.bmp_pct, {_UMKK} AS umkk, {_LOCAL} AS local,
+            row_number() OVER (PARTITION BY cp.category ORDER BY {_RANKING}) AS rank
+        FROM catalog_products AS cp LEFT JOIN vendor_facts AS vf USING (vendor_id)
+        WHERE cp.category = ANY(CAST(:categories AS text[])) AND cp.tayang AND cp.pdn_wajib
+    ) AS ranked WHERE rank <= :best ORDER BY category, rank"""
+)
+
+
+async def pdn_wajib_by_category(
+    session: AsyncSession, categories: Iterable[str], region_code: str
+) -> dict[str, list[Alternative]]:
+    """Per category, its best displayed products meeting TKDN >= 25 and TKDN + BMP >= 40, in
+    the P3DN ranking for a buyer of `region_code` (UMK-K first, then local, then the cheapest);
+    categories without any are left out."""
+    rows = await session.execute(
+        _ALTERNATIVES,
+        {
+            "categories": sorted(set(categories)),
+            "region": region_code,
+            "best": MAX_PDN_ALTERNATIVES,
+        },
     )
-    return set(await session.exec(statement))
+    found: dict[str, list[Alternative]] = {}
+    for row in rows:
+        found.setdefault(row.category, []).append(
+            Alternative(
+                product_id=row.product_id,
+                vendor_id=row.vendor_id,
+                name=row.name,
+                category=row.category,
+                catalog=Catalog(row.catalog),
+                price_idr=row.price_idr,
+                tkdn_pct=row.tkdn_pct,
+                bmp_pct=row.bmp_pct,
+                umkk=row.umkk,
+                local=row.local,
+            )
+        )
+    return found
 
 
 def _facts(scale: str | None, legal_form: str | None, region_code: str | None) -> VendorFacts:

@@ -151,13 +151,14 @@ async def upsert_budget(
     return budget
 
 
-async def lock_budget(session: AsyncSession, fiscal_year: int, opd_code: str) -> Budget | None:
-    """The budget row, locked until the transaction ends: orders against it queue here."""
-    statement = (
-        select(Budget)
-        .where(Budget.fiscal_year == fiscal_year, Budget.opd_code == opd_code)
-        .with_for_update()
-    )
+async def get_budget(
+    session: AsyncSession, fiscal_year: int, opd_code: str, *, lock: bool
+) -> Budget | None:
+    """The budget row; with `lock`, locked until the transaction ends: orders against it queue
+    here."""
+    statement = select(Budget).where(Budget.fiscal_year == fiscal_year, Budget.opd_code == opd_code)
+    if lock:
+        statement = statement.with_for_update()
     return (await session.exec(statement)).first()
 
 
@@ -168,6 +169,16 @@ async def committed_spend(session: AsyncSession, fiscal_year: int, opd_code: str
         col(Order.status).in_([status.value for status in COMMITTING_STATUSES]),
     )
     return int((await session.exec(statement)).one())
+
+
+async def committing_orders(session: AsyncSession, fiscal_year: int, opd_code: str) -> list[Order]:
+    """The OPD's placed, uncancelled orders of the year (komitmen)."""
+    statement = select(Order).where(
+        Order.fiscal_year == fiscal_year,
+        Order.opd_code == opd_code,
+        col(Order.status).in_([status.value for status in COMMITTING_STATUSES]),
+    )
+    return list((await session.exec(statement)).all())
 
 
 async def committed_spend_by_budget(

@@ -11,10 +11,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from etalase_events.compliance import MAX_PDN_ALTERNATIVES, meets_pdn_wajib
 from etalase_events.models import Catalog, LegalForm, OrderLine, Scale
-
-PDN_MIN_TKDN = Decimal(25)
-PDN_MIN_TKDN_PLUS_BMP = Decimal(40)
 
 # The agency's own code after the region prefix: dot-separated segments (`1.02.01`).
 _AGENCY_CODE = re.compile(r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$")
@@ -61,10 +59,16 @@ def region_of_opd(opd_code: str) -> str:
     return ".".join(opd_code.split(".")[:2])
 
 
+def fits_pagu(*, pagu_idr: int, committed_idr: int, order_total_idr: int) -> bool:
+    return order_total_idr <= pagu_idr - committed_idr
+
+
 def check_fits_pagu(*, pagu_idr: int, committed_idr: int, order_total_idr: int) -> None:
     """Placed, uncancelled spend may never exceed the pagu."""
     remaining = pagu_idr - committed_idr
-    if order_total_idr > remaining:
+    if not fits_pagu(
+        pagu_idr=pagu_idr, committed_idr=committed_idr, order_total_idr=order_total_idr
+    ):
         raise RuleViolation(
             "pagu_exceeded",
             f"the order total Rp{order_total_idr} exceeds the remaining budget"
@@ -77,13 +81,6 @@ def check_fits_pagu(*, pagu_idr: int, committed_idr: int, order_total_idr: int) 
 
 
 # --- products and vendors as this service knows them -------------------------------------------
-
-
-def meets_pdn_wajib(tkdn_pct: Decimal | None, bmp_pct: Decimal | None) -> bool:
-    """TKDN >= 25 and TKDN + BMP >= 40 (a missing BMP counts as 0)."""
-    if tkdn_pct is None:
-        return False
-    return tkdn_pct >= PDN_MIN_TKDN and tkdn_pct + (bmp_pct or 0) >= PDN_MIN_TKDN_PLUS_BMP
 
 
 @dataclass(frozen=True)
@@ -154,10 +151,13 @@ def order_total(lines: Sequence[OrderLine]) -> int:
     return sum(line.subtotal_idr for line in lines)
 
 
-def pdn_alternative_available(product: KnownProduct, category_has_pdn_wajib: bool) -> bool:
-    """The category held a displayed product meeting TKDN >= 25 and TKDN + BMP >= 40, while
-    this product does not meet both (Inpres 2/2022)."""
-    return category_has_pdn_wajib and not meets_pdn_wajib(product.tkdn_pct, product.bmp_pct)
+def pdn_alternatives(product: KnownProduct, ranked: Sequence[str]) -> tuple[str, ...]:
+    """The PDN-wajib products (best first) a line of `product` passes over: none when the
+    product itself meets TKDN >= 25 and TKDN + BMP >= 40, else those the category holds
+    (Inpres 2/2022). A line is a substitution line exactly when this is not empty."""
+    if meets_pdn_wajib(product.tkdn_pct, product.bmp_pct):
+        return ()
+    return tuple(ranked[:MAX_PDN_ALTERNATIVES])
 
 
 def check_distinct_products(requested: Sequence[RequestedLine]) -> None:
@@ -175,9 +175,11 @@ def check_distinct_products(requested: Sequence[RequestedLine]) -> None:
 def draft_order(
     requested: Sequence[RequestedLine],
     known: Mapping[str, KnownProduct],
-    categories_with_pdn_wajib: set[str],
+    pdn_wajib_by_category: Mapping[str, Sequence[str]],
 ) -> OrderDraft:
-    """The order's lines, priced and snapshotted from the products as known now."""
+    """The order's lines, priced and snapshotted from the products as known now.
+    `pdn_wajib_by_category`: per category its displayed PDN-wajib products, best first (the
+    P3DN ranking); a category without any may be left out."""
     check_distinct_products(requested)
     unknown = [line.product_id for line in requested if line.product_id not in known]
     if unknown:
@@ -198,26 +200,27 @@ def draft_order(
             f"product {hidden[0]} is not displayed (tayang) in the catalogue",
             product_ids=hidden,
         )
-    lines = tuple(
-        OrderLine(
-            line_no=number,
-            product_id=product.product_id,
-            name=product.name,
-            category=product.category,
-            catalog=product.catalog,
-            quantity=line.quantity,
-            unit_price_idr=product.price_idr,
-            subtotal_idr=line.quantity * product.price_idr,
-            domestic=product.domestic,
-            tkdn_pct=product.tkdn_pct,
-            bmp_pct=product.bmp_pct,
-            pdn_alternative_available=pdn_alternative_available(
-                product, product.category in categories_with_pdn_wajib
-            ),
+    lines: list[OrderLine] = []
+    for number, (line, product) in enumerate(zip(requested, products, strict=True), start=1):
+        passed_over = pdn_alternatives(product, pdn_wajib_by_category.get(product.category, ()))
+        lines.append(
+            OrderLine(
+                line_no=number,
+                product_id=product.product_id,
+                name=product.name,
+                category=product.category,
+                catalog=product.catalog,
+                quantity=line.quantity,
+                unit_price_idr=product.price_idr,
+                subtotal_idr=line.quantity * product.price_idr,
+                domestic=product.domestic,
+                tkdn_pct=product.tkdn_pct,
+                bmp_pct=product.bmp_pct,
+                pdn_alternative_available=bool(passed_over),
+                pdn_alternatives=passed_over,
+            )
         )
-        for number, (line, product) in enumerate(zip(requested, products, strict=True), start=1)
-    )
-    return OrderDraft(vendor_id=vendors[0], lines=lines)
+    return OrderDraft(vendor_id=vendors[0], lines=tuple(lines))
 
 
 class OrderStatus(StrEnum):

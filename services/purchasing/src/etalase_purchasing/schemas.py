@@ -1,14 +1,19 @@
 """What the HTTP API reads and answers."""
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
-from etalase_events.models import LegalForm, OrderLine, Scale
+from etalase_events.compliance import MEASURES, classify, is_umkk, shares
+from etalase_events.models import Catalog, LegalForm, OrderLine, OrderPlaced, Scale
 from etalase_events.primitives import KabKotaCode
-from pydantic import BaseModel, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictInt, StringConstraints
 
+from etalase_purchasing.catalog_view import Alternative
 from etalase_purchasing.db import Budget, Order
-from etalase_purchasing.domain import OrderStatus
+from etalase_purchasing.domain import OrderStatus, fits_pagu
 
 MAX_PAGU_IDR = 10**15
 """Rp1 quadrillion, far above any OPD's budget; keeps every sum inside PostgreSQL's bigint."""
@@ -113,4 +118,120 @@ class OrderPublic(BaseModel):
             completed_at=order.completed_at,
             cancelled_at=order.cancelled_at,
             cancel_reason=order.cancel_reason,
+        )
+
+
+Percent = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
+class AlternativePublic(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    product_id: str
+    vendor_id: str
+    name: str
+    category: str
+    catalog: Catalog
+    price_idr: int
+    tkdn_pct: Percent
+    bmp_pct: Percent | None
+    umkk: bool
+    """The vendor is usaha mikro, kecil or a koperasi."""
+    local: bool
+    """The vendor is of the OPD's kab/kota."""
+
+    @classmethod
+    def of(cls, found: Alternative) -> "AlternativePublic":
+        return cls(**asdict(found))
+
+
+class Shares(BaseModel):
+    """compliance.md's shares, in percent (null where the denominator is 0)."""
+
+    umkk_of_pagu: Percent | None
+    ecatalog_of_pagu: Percent | None
+    pdn_of_spend: Percent | None
+    local_of_spend: Percent | None
+
+
+class SharesEffect(BaseModel):
+    before: Shares
+    """Over the OPD's placed, uncancelled orders of the year (komitmen)."""
+    after: Shares
+    """The same with this order."""
+
+
+class OrderCheck(BaseModel):
+    """What placing the order would mean; nothing is placed."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    opd_code: str
+    fiscal_year: int
+    vendor_id: str
+    vendor_scale: Scale
+    vendor_legal_form: LegalForm
+    vendor_region_code: str
+    vendor_umkk: bool
+    total_idr: int
+    pagu_idr: int
+    committed_idr: int
+    """Placed, uncancelled spend of the OPD and year before this order."""
+    remaining_idr: int
+    """`pagu_idr - committed_idr`: what is left before this order."""
+    remaining_after_idr: int
+    """What would be left after it; negative when it does not fit."""
+    within_pagu: bool
+    """False when `POST /orders` would refuse it (409 `pagu_exceeded`)."""
+    lines: list[OrderLine]
+    """As the order would record them: `pdn_alternative_available` marks a substitution line,
+    `pdn_alternatives` the PDN-wajib products of its category (best first)."""
+    alternatives: list[AlternativePublic]
+    """The products named in the lines' `pdn_alternatives`, described."""
+    pdn_substitution_lines: int
+    reserved_package_violation: bool
+    """Up to Rp15 billion and the vendor not UMK-K (Perpres 12/2021 Pasal 65 ayat 4)."""
+    shares: SharesEffect
+
+    @classmethod
+    def of(
+        cls,
+        order: OrderPlaced,
+        *,
+        pagu_idr: int,
+        committed_idr: int,
+        committed: Sequence[OrderPlaced],
+        alternatives: Sequence[Alternative],
+    ) -> "OrderCheck":
+        classes = classify(order)
+        before = dict.fromkeys(MEASURES, 0)
+        for placed in committed:
+            for name, amount in classify(placed).measures().items():
+                before[name] += amount
+        after = {name: before[name] + amount for name, amount in classes.measures().items()}
+        named = {product_id for line in order.lines for product_id in line.pdn_alternatives}
+        return cls(
+            opd_code=order.opd_code,
+            fiscal_year=order.fiscal_year,
+            vendor_id=order.vendor_id,
+            vendor_scale=order.vendor_scale,
+            vendor_legal_form=order.vendor_legal_form,
+            vendor_region_code=order.vendor_region_code,
+            vendor_umkk=is_umkk(order.vendor_scale, order.vendor_legal_form),
+            total_idr=order.total_idr,
+            pagu_idr=pagu_idr,
+            committed_idr=committed_idr,
+            remaining_idr=pagu_idr - committed_idr,
+            remaining_after_idr=pagu_idr - committed_idr - order.total_idr,
+            within_pagu=fits_pagu(
+                pagu_idr=pagu_idr, committed_idr=committed_idr, order_total_idr=order.total_idr
+            ),
+            lines=list(order.lines),
+            alternatives=[AlternativePublic.of(a) for a in alternatives if a.product_id in named],
+            pdn_substitution_lines=classes.pdn_substitution_lines,
+            reserved_package_violation=classes.reserved_package_violation,
+            shares=SharesEffect(
+                before=Shares(**shares(pagu_idr, before)),
+                after=Shares(**shares(pagu_idr, after)),
+            ),
         )

@@ -4,14 +4,18 @@ event in the same transaction."""
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from etalase_events.models import (
     BudgetAllocated,
+    LegalForm,
     OrderAccepted,
     OrderCancelled,
     OrderCompleted,
+    OrderLine,
     OrderPlaced,
+    Scale,
 )
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
@@ -22,7 +26,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_purchasing import catalog_view, db, domain
 from etalase_purchasing.domain import OrderAction, OrderStatus, RequestedLine
-from etalase_purchasing.schemas import BudgetAllocation, BudgetPublic, OrderPublic, PlaceOrder
+from etalase_purchasing.schemas import (
+    BudgetAllocation,
+    BudgetPublic,
+    OrderCheck,
+    OrderPublic,
+    PlaceOrder,
+)
 
 SOURCE = "etalase/purchasing"
 
@@ -124,19 +134,39 @@ def _require_buyer_of(principal: Principal, opd_code: str) -> None:
         raise Forbidden(f"a buyer of OPD {principal.opd} may not act for OPD {opd_code}")
 
 
-async def place_order(
-    session: AsyncSession, principal: Principal, request: PlaceOrder
-) -> OrderPublic:
-    """Runs inside the caller's transaction (the one that also claims the Idempotency-Key)."""
+@dataclass(frozen=True)
+class BuiltOrder:
+    """An order as placing it would record it, and the budget it would count against."""
+
+    event: OrderPlaced
+    budget: db.Budget
+    committed_idr: int
+    """Placed, uncancelled spend of the OPD and year before this order."""
+    alternatives: dict[str, list[catalog_view.Alternative]]
+    """Per category of the order, the PDN-wajib products its lines were ranked against."""
+
+
+async def build_order(
+    session: AsyncSession, principal: Principal, request: PlaceOrder, *, lock_budget: bool
+) -> BuiltOrder:
+    """The one computation behind `POST /orders` and `POST /orders/check`: scope, lines,
+    snapshots, substitution flags and their alternatives, budget and commitments. Writes
+    nothing; with `lock_budget` (placing) orders of the OPD and year queue on its budget row."""
     _require_buyer_of(principal, request.opd_code)
     requested = [RequestedLine(line.product_id, line.quantity) for line in request.lines]
     with domain_rules():
         domain.check_distinct_products(requested)
         known = await catalog_view.known_products(session, [line.product_id for line in requested])
-        categories = await catalog_view.categories_with_pdn_wajib(
-            session, {product.category for product in known.values()}
+        alternatives = await catalog_view.pdn_wajib_by_category(
+            session,
+            {product.category for product in known.values()},
+            domain.region_of_opd(request.opd_code),
         )
-        draft = domain.draft_order(requested, known, categories)
+        ranked = {
+            category: [found.product_id for found in products]
+            for category, products in alternatives.items()
+        }
+        draft = domain.draft_order(requested, known, ranked)
     vendor = domain.resolve_vendor(*await catalog_view.vendor_facts(session, draft.vendor_id))
     if vendor is None:
         raise Conflict(
@@ -144,17 +174,13 @@ async def place_order(
             rule="vendor_unknown",
         )
     # Everything else is read; from here on orders of this OPD and year queue on the budget row.
-    budget = await db.lock_budget(session, request.fiscal_year, request.opd_code)
+    budget = await db.get_budget(session, request.fiscal_year, request.opd_code, lock=lock_budget)
     if budget is None:
         raise Conflict(
             f"OPD {request.opd_code} has no budget for {request.fiscal_year}",
             rule="budget_missing",
         )
     committed = await db.committed_spend(session, budget.fiscal_year, budget.opd_code)
-    with domain_rules():
-        domain.check_fits_pagu(
-            pagu_idr=budget.pagu_idr, committed_idr=committed, order_total_idr=draft.total_idr
-        )
     event = OrderPlaced(
         order_id=str(uuid.uuid4()),
         opd_code=budget.opd_code,
@@ -169,6 +195,21 @@ async def place_order(
         total_idr=draft.total_idr,
         placed_at=_now(),
     )
+    return BuiltOrder(event, budget, committed, alternatives)
+
+
+async def place_order(
+    session: AsyncSession, principal: Principal, request: PlaceOrder
+) -> OrderPublic:
+    """Runs inside the caller's transaction (the one that also claims the Idempotency-Key)."""
+    built = await build_order(session, principal, request, lock_budget=True)
+    event = built.event
+    with domain_rules():
+        domain.check_fits_pagu(
+            pagu_idr=built.budget.pagu_idr,
+            committed_idr=built.committed_idr,
+            order_total_idr=event.total_idr,
+        )
     order = db.Order(
         order_id=event.order_id,
         opd_code=event.opd_code,
@@ -191,6 +232,47 @@ async def place_order(
         session, event, source=SOURCE, subject=order.order_id, sequence=1, time=event.placed_at
     )
     return OrderPublic.of(order)
+
+
+async def check_order(
+    sessions: SessionFactory, principal: Principal, request: PlaceOrder
+) -> OrderCheck:
+    """What placing `request` would mean, from the same computation as placing it; changes
+    nothing (a read-only transaction, no row, no event)."""
+    async with sessions() as session, session.begin():
+        await session.connection(execution_options={"postgresql_readonly": True})
+        built = await build_order(session, principal, request, lock_budget=False)
+        committed = [
+            placed_event(order)
+            for order in await db.committing_orders(
+                session, built.budget.fiscal_year, built.budget.opd_code
+            )
+        ]
+    return OrderCheck.of(
+        built.event,
+        pagu_idr=built.budget.pagu_idr,
+        committed_idr=built.committed_idr,
+        committed=committed,
+        alternatives=[found for products in built.alternatives.values() for found in products],
+    )
+
+
+def placed_event(order: db.Order) -> OrderPlaced:
+    """The OrderPlaced an order was placed with (its row keeps every field of it)."""
+    return OrderPlaced(
+        order_id=order.order_id,
+        opd_code=order.opd_code,
+        region_code=order.region_code,
+        fiscal_year=order.fiscal_year,
+        rup_code=order.rup_code,
+        vendor_id=order.vendor_id,
+        vendor_scale=Scale(order.vendor_scale),
+        vendor_legal_form=LegalForm(order.vendor_legal_form),
+        vendor_region_code=order.vendor_region_code,
+        lines=tuple(OrderLine.model_validate(line) for line in order.lines),
+        total_idr=order.total_idr,
+        placed_at=order.placed_at,
+    )
 
 
 # --- the order lifecycle -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ budget allocation is keyed by its event id; each stage of an order keeps the eve
 consumer runs without an inbox (`handlers.PROJECTIONS`).
 """
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -140,8 +141,27 @@ def _order_changes(orders: list[tuple[OrderEvent, Delivery]]) -> list[list[Any]]
                 *classes.amounts,
                 classes.reserved_package_violation,
                 classes.pdn_substitution_lines,
+                _flagged_lines(event),
             )
     return list(rows.values())
+
+
+def _flagged_lines(order: OrderPlaced) -> str:
+    """The order's substitution lines and what each passed over, as the JSON the facts keep."""
+    return json.dumps(
+        [
+            {
+                "line_no": line.line_no,
+                "product_id": line.product_id,
+                "name": line.name,
+                "category": line.category,
+                "subtotal_idr": line.subtotal_idr,
+                "pdn_alternatives": list(line.pdn_alternatives),
+            }
+            for line in order.lines
+            if line.pdn_alternative_available
+        ]
+    )
 
 
 def _check_fits(amount: int, delivery: Delivery) -> None:

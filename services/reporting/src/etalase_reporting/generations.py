@@ -83,7 +83,7 @@ def projection_ddl(schema: str) -> list[str]:
         f"""CREATE TABLE {schema}.order_facts (
             order_id text PRIMARY KEY, fiscal_year integer, opd_code text, region_code text,
             {amounts}, reserved_package_violation boolean,
-            pdn_substitution_lines integer, {stages},
+            pdn_substitution_lines integer, flagged_lines jsonb, {stages},
             placed_day date, uncounted_day date, realized_day date)""",
         f"CREATE INDEX ON {schema}.order_facts (fiscal_year, opd_code, placed_day)",
         f"""CREATE TABLE {schema}.compliance_deltas (

@@ -28,8 +28,11 @@ PLACEMENT = (
     *MEASURES[1:],
     "reserved_package_violation",
     "pdn_substitution_lines",
+    "flagged_lines",
 )
-"""What an order's OrderPlaced says about it; it comes with the placed stage that won."""
+"""What an order's OrderPlaced says about it; it comes with the placed stage that won.
+`flagged_lines` (JSON) are its substitution lines with the alternatives they passed over, shown
+by the provenance endpoint and summed nowhere."""
 STAMP = ("event_id", "sequence", "at")
 CHANGE_COLUMNS = (
     "order_id",

@@ -4,6 +4,7 @@ Each request reads in one REPEATABLE READ snapshot, so the generation pointer an
 points at come from the same moment.
 """
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -145,6 +146,9 @@ class OrderRow:
     """stage → (event id, time) for placed, accepted, completed, cancelled."""
     counted_as_placed: bool
     counted_as_realized: bool
+    flagged_lines: list[dict[str, Any]] | None
+    """The substitution lines with the alternatives they passed over; None for a fact projected
+    before they were kept (a rebuild fills it in)."""
 
 
 async def order_rows(
@@ -157,6 +161,7 @@ async def order_rows(
         await view.session.execute(
             text(
                 f"SELECT order_id, {amounts}, {stages}, placed_day, uncounted_day, realized_day,"
+                " flagged_lines,"
                 f" count(*) OVER () AS total FROM {view.schema}.order_facts"
                 " WHERE fiscal_year = :fy AND opd_code = :opd AND (CAST(:day AS date) IS NULL"
                 " OR placed_day <= :day OR realized_day <= :day)"
@@ -207,4 +212,10 @@ def _order_row(row: Any, as_of: date | None) -> OrderRow:
         },
         counted_as_placed=_by(row["placed_day"], as_of) and not _by(row["uncounted_day"], as_of),
         counted_as_realized=_by(row["realized_day"], as_of),
+        flagged_lines=_json(row["flagged_lines"]),
     )
+
+
+def _json(value: Any) -> Any:
+    # asyncpg hands jsonb over as text unless a codec is set
+    return json.loads(value) if isinstance(value, str) else value

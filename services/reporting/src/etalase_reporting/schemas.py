@@ -130,6 +130,19 @@ class CountedAs(BaseModel):
     realized: bool
 
 
+class FlaggedLine(BaseModel):
+    """A substitution line (`pdn_alternative_available`) and what it passed over."""
+
+    line_no: int
+    product_id: str
+    name: str
+    category: str
+    subtotal_idr: int
+    pdn_alternatives: list[str]
+    """The PDN-wajib products of the category the buyer was shown (up to five, best first);
+    empty for orders placed before purchasing recorded them."""
+
+
 class OrderProvenance(BaseModel):
     order_id: str
     total_idr: int
@@ -144,6 +157,9 @@ class OrderProvenance(BaseModel):
     events: OrderEvents
     """The events that counted the order, as of the day asked."""
     counted_as: CountedAs
+    flagged_lines: list[FlaggedLine] | None = None
+    """The lines counted in `pdn_substitution_lines`, with the alternatives each passed over;
+    null for an order projected before reporting kept them (until a rebuild)."""
 
 
 class OrderList(BaseModel):

@@ -170,6 +170,7 @@ async def opd_orders(
             counted_as=schemas.CountedAs(
                 placed=row.counted_as_placed, realized=row.counted_as_realized
             ),
+            flagged_lines=row.flagged_lines,
         )
         for row in rows
     ]

@@ -5,6 +5,7 @@ the listing carried."""
 
 from dataclasses import dataclass
 
+from etalase_events.compliance import pdn_wajib_sql, tkdn25_sql, umkk_sql
 from sqlalchemy import text
 
 from etalase_reporting.queries import REGION_MATCH, Filter, View
@@ -34,7 +35,10 @@ CATALOG_COUNTS = (
     "tayang_umkk",
     "katalog_lokal_tayang",
 )
-_UMKK = "({p}scale IN ('mikro', 'kecil') OR {p}legal_form = 'koperasi')"
+
+
+def _umkk(prefix: str) -> str:
+    return umkk_sql(f"{prefix}scale", f"{prefix}legal_form")
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ async def vendor_counts(view: View, scope: Filter) -> list[RegionCounts]:
                 count(*) FILTER (WHERE scale = 'menengah') AS menengah,
                 count(*) FILTER (WHERE scale = 'besar') AS besar,
                 count(*) FILTER (WHERE legal_form = 'koperasi') AS koperasi,
-                count(*) FILTER (WHERE {_UMKK.format(p="")}) AS umkk,
+                count(*) FILTER (WHERE {_umkk("")}) AS umkk,
                 count(*) FILTER (WHERE channel = 'mpp_desk') AS via_mpp_desk,
                 count(*) FILTER (WHERE channel = 'online') AS online,
                 count(*) AS total
@@ -73,15 +77,16 @@ async def vendor_counts(view: View, scope: Filter) -> list[RegionCounts]:
 
 async def catalog_counts(view: View, scope: Filter) -> list[RegionCounts]:
     s = view.schema
-    tkdn25 = "p.tkdn_pct >= 25"
+    tkdn25 = tkdn25_sql("p.tkdn_pct")
+    pdn_wajib = pdn_wajib_sql("p.tkdn_pct", "p.bmp_pct")
     rows = await view.session.execute(
         text(
             f"""WITH p AS (
                 SELECT p.*, p.status = 'tayang' AS tayang,
                     CASE WHEN v.channel IS NOT NULL THEN v.region_code
                          ELSE p.vendor_region_code END AS region,
-                    CASE WHEN v.channel IS NOT NULL THEN {_UMKK.format(p="v.")}
-                         ELSE {_UMKK.format(p="p.vendor_")} END AS umkk
+                    CASE WHEN v.channel IS NOT NULL THEN {_umkk("v.")}
+                         ELSE {_umkk("p.vendor_")} END AS umkk
                 FROM {s}.products AS p LEFT JOIN {s}.vendors AS v USING (vendor_id)
                 WHERE p.listed_seq IS NOT NULL
             )
@@ -91,8 +96,7 @@ async def catalog_counts(view: View, scope: Filter) -> list[RegionCounts]:
                 count(DISTINCT category) FILTER (WHERE tayang) AS categories_tayang,
                 count(*) FILTER (WHERE tayang AND domestic) AS tayang_domestic,
                 count(*) FILTER (WHERE tayang AND {tkdn25}) AS tayang_tkdn25,
-                count(*) FILTER (WHERE tayang AND {tkdn25}
-                    AND p.tkdn_pct + coalesce(p.bmp_pct, 0) >= 40) AS tayang_pdn_wajib,
+                count(*) FILTER (WHERE tayang AND {pdn_wajib}) AS tayang_pdn_wajib,
                 count(*) FILTER (WHERE tayang AND umkk) AS tayang_umkk
             FROM p WHERE {REGION_MATCH.format(column="region")}
             GROUP BY region"""
