@@ -12,11 +12,11 @@ alone, so it is events only.
 from datetime import datetime
 from typing import Any
 
+from etalase_events.compliance import is_umkk
 from etalase_events.models import OrderLine, Scale
 from etalase_platform.auth import Principal
 from etalase_platform.db import SessionFactory
 
-from etalase_reporting.domain import is_umkk
 from etalase_reporting.queries import live_view
 from etalase_reporting.records import OrderRecord, records_of_year
 from etalase_reporting.service import compliance_scope
