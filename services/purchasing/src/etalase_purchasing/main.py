@@ -1,6 +1,6 @@
 """`python -m etalase_purchasing.main`: serves the API and its consumers with uvicorn."""
 
-import uvicorn
+from etalase_platform.http import serve
 
 from etalase_purchasing.bootstrap import create_app
 from etalase_purchasing.settings import Settings
@@ -8,7 +8,7 @@ from etalase_purchasing.settings import Settings
 
 def main() -> None:
     settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

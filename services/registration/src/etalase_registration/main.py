@@ -2,7 +2,7 @@
 
 import logging
 
-import uvicorn
+from etalase_platform.http import serve
 
 from etalase_registration.bootstrap import create_app
 from etalase_registration.settings import Settings
@@ -11,7 +11,7 @@ from etalase_registration.settings import Settings
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

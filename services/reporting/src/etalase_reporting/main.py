@@ -3,7 +3,7 @@
 import gc
 import logging
 
-import uvicorn
+from etalase_platform.http import serve
 
 from etalase_reporting.bootstrap import create_app
 from etalase_reporting.settings import Settings
@@ -27,7 +27,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     tune_garbage_collector()
     settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":
