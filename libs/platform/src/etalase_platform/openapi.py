@@ -95,7 +95,7 @@ def _as_problem(status: int, response: dict[str, Any]) -> None:
     """A route's own description is kept; a body it did not give (or FastAPI's default
     validation error) becomes problem details."""
     content = response.get("content", {})
-    if not content or "HTTPValidationError" in str(content):
+    if not content or PROBLEM_JSON in content or "HTTPValidationError" in str(content):
         response["content"] = problem(status)["content"]
     if not response.get("description") or response["description"] == "Validation Error":
         response["description"] = DESCRIPTIONS.get(status, "Error")
@@ -110,12 +110,32 @@ def as_openapi_30(document: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
+_NOT_IN_30 = (
+    "propertyNames",
+    "prefixItems",
+    "patternProperties",
+    "unevaluatedProperties",
+    "dependentRequired",
+    "dependentSchemas",
+    "contentMediaType",
+    "contentEncoding",
+    "$schema",
+)
+
+
 def _to_30(node: Any) -> Any:
     if isinstance(node, list):
         return [_to_30(item) for item in node]
     if not isinstance(node, dict):
         return node
-    node = {key: _to_30(value) for key, value in node.items()}
+    node = {
+        # a `properties` map is keyed by field names, which may look like keywords (`type`)
+        key: {name: _to_30(schema) for name, schema in value.items()}
+        if key == "properties" and isinstance(value, dict)
+        else _to_30(value)
+        for key, value in node.items()
+        if key not in _NOT_IN_30
+    }
     for key in ("anyOf", "oneOf"):
         options = node.get(key)
         if isinstance(options, list) and {"type": "null"} in options:
@@ -142,5 +162,4 @@ def _to_30(node: Any) -> Any:
         if isinstance(node.get(bound), int | float) and not isinstance(node[bound], bool):
             node[limit] = node[bound]
             node[bound] = True
-    node.pop("prefixItems", None)
     return node
