@@ -125,7 +125,7 @@ async def test_an_offset_past_2_63_is_422_on_every_list(
 
 @pytest.mark.parametrize("path", ["/compliance/opd", "/compliance/regions", "/compliance/opd.csv"])
 async def test_an_as_of_in_year_9999_is_422(http: dict[str, httpx.AsyncClient], path: str) -> None:
-    params = {"fiscal_year": 2026, "as_of": "9999-12-31"}
+    params: dict[str, str | int] = {"fiscal_year": 2026, "as_of": "9999-12-31"}
     _invalid(await http["reporting"].get(path, params=params, headers=AUDITOR), "as_of")
 
 
