@@ -50,9 +50,18 @@ _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode(
 VIEW_CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; frame-ancestors 'none'"
 
 
+class _Assets(StaticFiles):
+    """Swagger UI's files change only with the package: browsers may keep them a day."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
+
 def install_docs(app: FastAPI, asyncapi: Callable[[], dict[str, Any]]) -> None:
     """`/docs` (Swagger UI, its assets and the 3.0 rendering it reads) and `/asyncapi/view`."""
-    app.mount(_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+    app.mount(_ASSETS, _Assets(directory=str(swagger_ui_path)), name="swagger-ui")
     router = APIRouter(include_in_schema=False)
 
     @router.get("/docs")

@@ -30,6 +30,10 @@ DESCRIPTIONS = {
     503: "A dependency (database or broker) is unavailable: retry after `Retry-After` seconds",
 }
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+_RETRY_AFTER = {
+    "description": "Seconds to wait before retrying",
+    "schema": {"type": "integer", "minimum": 0},
+}
 
 
 def problem(status: int, description: str | None = None) -> dict[str, Any]:
@@ -86,6 +90,8 @@ def complete(document: dict[str, Any], self_contained: Callable[[str], bool]) ->
             for key, response in responses.items():
                 if key.isdigit() and int(key) >= 400:
                     _as_problem(int(key), response)
+            if "503" in responses:
+                responses["503"].setdefault("headers", {}).setdefault("Retry-After", _RETRY_AFTER)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     return document

@@ -65,7 +65,13 @@ async def list_vendors(
     principal: Reader,
     sessions: Sessions,
     paging: Paging,
-    region_code: Annotated[str | None, Query(description="kab/kota or province code")] = None,
+    region_code: Annotated[
+        str | None,
+        Query(
+            description="kab/kota or province code",
+            json_schema_extra={"pattern": r"^[1-9][0-9](\.[0-9]{2})?$"},
+        ),
+    ] = None,
     status: VendorStatus | None = None,
     scale: Scale | None = None,
 ) -> Page[VendorView]:
