@@ -79,11 +79,13 @@ def decode_token(secret: str, token: str) -> Principal:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "role", "exp"]}
         )
+        _check_types(claims)
         role = Role(claims["role"])
-    except (jwt.PyJWTError, ValueError) as error:
+    # PyJWT reads `exp` with int(): a list or an infinity escapes it as TypeError/OverflowError
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError) as error:
         raise Unauthorized(f"invalid token: {error}") from error
     principal = Principal(
-        sub=str(claims["sub"]),
+        sub=claims["sub"],
         role=role,
         region=claims.get("region"),
         opd=claims.get("opd"),
@@ -91,6 +93,29 @@ def decode_token(secret: str, token: str) -> Principal:
     )
     _check_claims(principal)
     return principal
+
+
+_TEXT_CLAIMS = ("sub", "role", "region", "opd", "vendor_id")
+_DATE_CLAIMS = ("exp", "nbf", "iat")
+
+
+def _check_types(claims: dict[str, Any]) -> None:
+    """A claim of the wrong JSON type is a bad token (RFC 7519: dates are NumericDates), never
+    a value that reaches a query: text claims are strings a database can store."""
+    for name in _TEXT_CLAIMS:
+        value = claims.get(name)
+        if value is None and name not in ("sub", "role"):
+            continue
+        if not isinstance(value, str) or not value or "\x00" in value or len(value) > 200:
+            raise ValueError(f"claim '{name}' must be a non-empty string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"claim '{name}' must be valid Unicode text") from None
+    for name in _DATE_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"claim '{name}' must be a NumericDate (a number of seconds)")
 
 
 def _check_claims(principal: Principal) -> None:

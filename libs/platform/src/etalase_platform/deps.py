@@ -1,9 +1,10 @@
 """FastAPI dependencies every service's routes use."""
 
+from datetime import date
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Header, Query, Request
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, WithJsonSchema
 
 from etalase_platform.db import SessionFactory
 
@@ -24,6 +25,34 @@ IdempotencyKey = Annotated[
 ]
 
 
+MAX_OFFSET = 2**31 - 1
+"""Far past any list's end; keeps the offset inside the database's integers."""
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def _sane_day(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+Day = Annotated[
+    date,
+    AfterValidator(_sane_day),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$",
+            "description": f"A date from {FIRST_DAY} to {LAST_DAY}",
+        }
+    ),
+]
+"""A calendar date within the years the system serves (fiscal years 2000-2100): a date past
+9999 would overflow the moment arithmetic behind it."""
+
+
 class PageParams(BaseModel):
     limit: int = 50
     offset: int = 0
@@ -31,7 +60,7 @@ class PageParams(BaseModel):
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

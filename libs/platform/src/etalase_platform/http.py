@@ -1,4 +1,6 @@
-"""The FastAPI app every service serves: problem details, health, metrics, AsyncAPI, tracing."""
+"""The FastAPI app every service serves: problem details, health, metrics, AsyncAPI, tracing,
+the edge checks and headers (`edge`), complete OpenAPI documents (`openapi`) and offline docs
+(`docs`)."""
 
 import asyncio
 import contextlib
@@ -14,8 +16,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from etalase_platform import metrics
+from etalase_platform.docs import install_docs
+from etalase_platform.edge import SecurityHeaders, TextGuard, TrustedHosts
+from etalase_platform.openapi import install_openapi
 from etalase_platform.problems import install_problem_handlers
 from etalase_platform.runtime import ServiceRuntime
+from etalase_platform.settings import ServiceSettings
+
+_SELF_CONTAINED = {"/health/live", "/asyncapi"}
+"""Routes that touch neither the database nor the broker, so never answer 503."""
 
 
 class _RequestMetrics(BaseHTTPMiddleware):
@@ -57,7 +66,16 @@ def create_app(
                 await watch
             await runtime.stop()
 
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    # No trailing-slash redirects: a redirect would echo the request's Host into `Location`,
+    # and an API client gets nothing from one that a 404 does not tell it.
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+    )
     app.state.runtime = runtime
     app.state.jwt_secret = runtime.settings.secret
     install_problem_handlers(app)
@@ -65,9 +83,12 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.include_router(_operational_routes(runtime, asyncapi))
+    install_docs(app, asyncapi)
+    install_openapi(app, self_contained=_SELF_CONTAINED.__contains__)
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="health/.*,metrics", exclude_spans=["receive", "send"]
     )
+    install_edge(app, runtime.settings)
     return app
 
 
@@ -87,6 +108,13 @@ async def _watch_readiness(runtime: ServiceRuntime, interval: float = 5.0) -> No
         await asyncio.sleep(interval)
 
 
+def install_edge(app: FastAPI, settings: ServiceSettings) -> None:
+    """Added last, so outermost: every answer, an early 422 or 400 too, gets the headers."""
+    app.add_middleware(TextGuard)
+    app.add_middleware(TrustedHosts, hosts=settings.trusted_hosts.split(","))
+    app.add_middleware(SecurityHeaders)
+
+
 def _operational_routes(
     runtime: ServiceRuntime, asyncapi: Callable[[], dict[str, Any]]
 ) -> APIRouter:
@@ -96,7 +124,15 @@ def _operational_routes(
     async def live() -> dict[str, str]:
         return {"status": "live"}
 
-    @router.get("/health/ready")
+    @router.get(
+        "/health/ready",
+        responses={
+            503: {
+                "description": "Not ready: `problems` names what",
+                "content": {"application/json": {}},
+            }
+        },
+    )
     async def ready() -> JSONResponse:
         problems = await readiness(runtime)
         if problems:

@@ -77,4 +77,10 @@ def configure_logging(service: str, level: int = logging.INFO) -> None:
 def serve(app: Any, settings: ServiceSettings) -> None:
     """Run a service's app with uvicorn, logging in the JSON format."""
     configure_logging(settings.service_name)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        server_header=False,
+    )

@@ -6,10 +6,32 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE = "https://etalase.go.id/problems/{status}"
+
+
+class FieldError(BaseModel):
+    field: str = Field(
+        description="Where: a body field (`lines.0.quantity`), a parameter, or `body`"
+    )
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, the body of every error answer. Some problems add members
+    (a 409 names its `rule`, a duplicate NIB its `vendor_id`)."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(examples=["https://etalase.go.id/problems/422"])
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list, description="Each invalid field (422)")
 
 
 class Problem(Exception):
@@ -26,7 +48,7 @@ class Problem(Exception):
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "type": f"https://etalase.go.id/problems/{self.status}",
+            "type": PROBLEM_TYPE.format(status=self.status),
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
@@ -94,6 +116,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 400 and isinstance(error.__cause__, _UNREADABLE_BODY):
+            # FastAPI's answer to a body it could not decode (not UTF-8, nested too deep):
+            # api.md makes every unreadable body a 422, like one that is not JSON at all
+            message = "not a JSON document this service can read (UTF-8, not nested too deep)"
+            return problem_response(
+                _invalid(f"body: {message}", [{"field": "body", "message": message}])
+            )
         problem = Problem(str(error.detail))
         problem.status = error.status_code
         problem.title = {404: "Not found", 405: "Method not allowed"}.get(
@@ -112,6 +141,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+_UNREADABLE_BODY = (UnicodeDecodeError, RecursionError, ValueError)
 
 
 def _invalid(detail: str, errors: list[dict[str, Any]]) -> Problem:

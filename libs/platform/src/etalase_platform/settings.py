@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
         None, validation_alias=shared("OTEL_EXPORTER_ZIPKIN_ENDPOINT")
     )
 
+    trusted_hosts: str = Field("*", validation_alias=shared("ETALASE_TRUSTED_HOSTS"))
+    """Comma-separated names the service answers for (`*.example.go.id` for a domain); `*`
+    answers every Host. Nothing echoes the Host either way (no redirects are sent)."""
+
     relay_batch_size: int = 500
     relay_idle_poll_seconds: float = 0.02
     # published outbox rows and applied-event ids are kept this long for audits and dedup

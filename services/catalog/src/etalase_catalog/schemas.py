@@ -6,6 +6,7 @@ from typing import Annotated
 
 from etalase_events.models import Catalog, DelistReason, LegalForm, Scale
 from etalase_events.primitives import RegionCode
+from etalase_platform.deps import Day
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -14,6 +15,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
 )
 
 from etalase_catalog.domain import BMP_MAX, TKDN_MAX, ProductDraft, ProductStatus
@@ -21,8 +23,24 @@ from etalase_catalog.domain import BMP_MAX, TKDN_MAX, ProductDraft, ProductStatu
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 _AsNumber = PlainSerializer(float, return_type=float, when_used="json")
-TkdnPct = Annotated[Decimal, Field(ge=0, le=TKDN_MAX, decimal_places=2), _AsNumber]
-BmpPct = Annotated[Decimal, Field(ge=0, le=BMP_MAX, decimal_places=2), _AsNumber]
+
+
+def _percent(maximum: Decimal) -> WithJsonSchema:
+    # a JSON number, as clients send it (pydantic would also offer any string for a Decimal)
+    return WithJsonSchema(
+        {
+            "type": "number",
+            "minimum": 0,
+            "maximum": float(maximum),
+            "description": "At most two decimals",
+        }
+    )
+
+
+TkdnPct = Annotated[
+    Decimal, Field(ge=0, le=TKDN_MAX, decimal_places=2), _AsNumber, _percent(TKDN_MAX)
+]
+BmpPct = Annotated[Decimal, Field(ge=0, le=BMP_MAX, decimal_places=2), _AsNumber, _percent(BMP_MAX)]
 # A bound keeps absurd prices a 422 rather than a database overflow.
 Price = Annotated[StrictInt, Field(gt=0, le=10**15, description="Whole rupiah, more than 0")]
 PercentOut = Annotated[Decimal, _AsNumber]
@@ -56,7 +74,7 @@ class TkdnCertificate(BaseModel):
     tkdn_pct: TkdnPct
     bmp_pct: BmpPct
     certificate_no: Label
-    valid_until: date
+    valid_until: Day
 
 
 class DelistRequest(BaseModel):

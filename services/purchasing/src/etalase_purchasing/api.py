@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from etalase_purchasing import service
 from etalase_purchasing.domain import OrderAction, OrderStatus
 from etalase_purchasing.schemas import (
+    OPD_CODE,
     BudgetAllocation,
     BudgetPublic,
     CancelOrder,
@@ -23,7 +24,9 @@ from etalase_purchasing.schemas import (
 
 FiscalYearPath = Annotated[int, Path(ge=2000, le=2100)]
 FiscalYearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
-OpdCodePath = Annotated[str, Path(min_length=1, max_length=100)]
+OpdCodePath = Annotated[
+    str, Path(min_length=1, max_length=100, json_schema_extra={"pattern": OPD_CODE})
+]
 OrderIdPath = Annotated[str, Path(min_length=1, max_length=100)]
 
 budgets = APIRouter(tags=["budgets"])
@@ -150,7 +153,9 @@ async def list_orders(
     principal: CurrentPrincipal,
     sessions: Sessions,
     paging: Paging,
-    opd_code: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    opd_code: Annotated[
+        str | None, Query(min_length=1, max_length=100, json_schema_extra={"pattern": OPD_CODE})
+    ] = None,
     fiscal_year: FiscalYearQuery = None,
     status: OrderStatus | None = None,
 ) -> Page[OrderPublic]:

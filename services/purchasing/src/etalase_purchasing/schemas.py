@@ -23,6 +23,9 @@ FiscalYear = Annotated[StrictInt, Field(ge=2000, le=2100)]
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+OPD_CODE = r"^[1-9][0-9]\.[0-9]{2}\.[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$"
+"""The OPD's kab/kota, then the agency's own code (checked, with its message, by the domain)."""
+OpdCode = Annotated[Code, Field(json_schema_extra={"pattern": OPD_CODE})]
 
 
 class BudgetAllocation(BaseModel):
@@ -67,7 +70,7 @@ class RequestedLineBody(BaseModel):
 
 
 class PlaceOrder(BaseModel):
-    opd_code: Code
+    opd_code: OpdCode
     fiscal_year: FiscalYear
     rup_code: Code | None = None
     lines: Annotated[list[RequestedLineBody], Field(min_length=1, max_length=500)]

@@ -33,27 +33,25 @@ def _reader(principal: CurrentPrincipal) -> Principal:
 Manager = Annotated[Principal, Depends(_manager)]
 Reader = Annotated[Principal, Depends(_reader)]
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing or invalid token", **_PROBLEM},
-    403: {"description": "Role or region does not cover this vendor", **_PROBLEM},
-    422: {"description": "Invalid input; `errors` names each field", **_PROBLEM},
-}
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such vendor", **_PROBLEM}}
+# The platform documents every error status with its problem-details body; these only name
+# what the status means here.
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such vendor"}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The vendor's status forbids this", **_PROBLEM}
+    409: {"description": "The vendor's status forbids this"}
 }
 
-router = APIRouter(prefix="/vendors", tags=["vendors"], responses=_ERRORS)
+router = APIRouter(
+    prefix="/vendors",
+    tags=["vendors"],
+    responses={403: {"description": "Role or region does not cover this vendor"}},
+)
 
 
 @router.post(
     "",
     status_code=201,
     response_model=VendorView,
-    responses={
-        409: {"description": "NIB already registered; `vendor_id` names its vendor", **_PROBLEM}
-    },
+    responses={409: {"description": "NIB already registered; `vendor_id` names its vendor"}},
 )
 async def register_vendor(
     body: VendorRegistration, principal: Manager, sessions: Sessions, key: IdempotencyKey = None
@@ -67,7 +65,13 @@ async def list_vendors(
     principal: Reader,
     sessions: Sessions,
     paging: Paging,
-    region_code: Annotated[str | None, Query(description="kab/kota or province code")] = None,
+    region_code: Annotated[
+        str | None,
+        Query(
+            description="kab/kota or province code",
+            json_schema_extra={"pattern": r"^[1-9][0-9](\.[0-9]{2})?$"},
+        ),
+    ] = None,
     status: VendorStatus | None = None,
     scale: Scale | None = None,
 ) -> Page[VendorView]:

@@ -43,15 +43,34 @@ def _address(value: str) -> str:
     return clean_text(value, max_length=ADDRESS_MAX_LENGTH)
 
 
-Name = Annotated[str, AfterValidator(_name)]
-Nib = Annotated[str, AfterValidator(identifiers.normalize_nib)]
-Npwp = Annotated[str, AfterValidator(identifiers.normalize_npwp)]
-KabKota = Annotated[str, AfterValidator(_known_kab_kota)]
-Kbli = Annotated[list[str], AfterValidator(_kbli)]
-Email = Annotated[str, AfterValidator(identifiers.normalize_email)]
-Phone = Annotated[str, AfterValidator(identifiers.normalize_phone)]
-Address = Annotated[str, AfterValidator(_address)]
-Reason = Annotated[str, AfterValidator(_reason)]
+def _documents(**rules: JsonValue) -> Any:
+    """The rule a validator enforces, stated in the JSON Schema for clients and fuzzers (the
+    validator stays the one that checks, with its own message)."""
+    return Field(json_schema_extra=rules)
+
+
+_KBLI_CODE: dict[str, JsonValue] = {"type": "string", "pattern": r"^[0-9]{5}$"}
+Name = Annotated[str, AfterValidator(_name), _documents(minLength=1, maxLength=NAME_MAX_LENGTH)]
+Nib = Annotated[str, AfterValidator(identifiers.normalize_nib), _documents(pattern=r"^[0-9]{13}$")]
+Npwp = Annotated[
+    str,
+    AfterValidator(identifiers.normalize_npwp),
+    _documents(pattern=r"^[0-9][0-9.\- ]{13,22}[0-9]$"),
+]
+KabKota = Annotated[
+    str, AfterValidator(_known_kab_kota), _documents(pattern=r"^[1-9][0-9]\.[0-9]{2}$")
+]
+Kbli = Annotated[list[str], AfterValidator(_kbli), _documents(items=_KBLI_CODE, minItems=1)]
+Email = Annotated[str, AfterValidator(identifiers.normalize_email), _documents(maxLength=254)]
+Phone = Annotated[
+    str, AfterValidator(identifiers.normalize_phone), _documents(pattern=r"^\+?[0-9 ()\-.]{8,30}$")
+]
+Address = Annotated[
+    str, AfterValidator(_address), _documents(minLength=1, maxLength=ADDRESS_MAX_LENGTH)
+]
+Reason = Annotated[
+    str, AfterValidator(_reason), _documents(minLength=1, maxLength=REASON_MAX_LENGTH)
+]
 
 _EXAMPLE: dict[str, JsonValue] = {
     "nib": "9120001234567",

@@ -1,10 +1,9 @@
 """HTTP routes of the reporting service (api.md, "reporting"): parse, call the service, respond."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from etalase_platform.auth import CurrentPrincipal
-from etalase_platform.deps import Page, Paging, Sessions
+from etalase_platform.deps import Day, Page, Paging, Sessions
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from etalase_reporting import export, schemas, service
@@ -13,10 +12,11 @@ from etalase_reporting.supervisor import ProjectionSupervisor
 
 REGION = r"^[1-9][0-9](\.[0-9]{2})?$"
 PROVINCE = r"^[1-9][0-9]$"
+OPD_CODE = r"^[1-9][0-9]\.[0-9]{2}\.[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$"
 
 FiscalYear = Annotated[int, Query(ge=2000, le=2100, description="Tahun anggaran")]
 AsOf = Annotated[
-    date | None,
+    Day | None,
     Query(description="Figures as they stood at the end of this day in WIB; now when absent"),
 ]
 RegionCode = Annotated[
@@ -84,7 +84,7 @@ async def opd_orders(
     principal: CurrentPrincipal,
     paging: Paging,
     fiscal_year: Annotated[int, Path(ge=2000, le=2100)],
-    opd_code: Annotated[str, Path(min_length=1)],
+    opd_code: Annotated[str, Path(min_length=1, max_length=100, pattern=OPD_CODE)],
     as_of: AsOf = None,
 ) -> schemas.OrderList:
     return await service.opd_orders(

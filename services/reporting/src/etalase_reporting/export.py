@@ -1,5 +1,9 @@
 """CSV renderings of the compliance reports: a header row, one row per OPD or region, rupiah as
-integers, shares as two-decimal numbers (empty where there is no denominator)."""
+integers, shares as two-decimal numbers (empty where there is no denominator).
+
+Text a spreadsheet would run as a formula is neutralised (OWASP "CSV injection"): a cell that
+begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`. Numbers are
+written as numbers and never altered."""
 
 import csv
 import io
@@ -33,11 +37,21 @@ def _figure_cells(row: ComplianceFigures) -> list[object]:
     ]
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: object) -> object:
+    """A text cell as a spreadsheet will show it and not run it; other values unchanged."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def _render(header: list[str], rows: Iterable[list[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return out.getvalue()
 
 
