@@ -27,6 +27,10 @@ FORMULA_NAME = '=HYPERLINK("http://example.invalid","Dinas PU")'
 """An OPD name a spreadsheet would run as a formula: the downloads must keep it text."""
 
 
+PASSED_OVER = ("produk-pdn-wajib-1", "produk-pdn-wajib-2")
+"""The PDN-wajib alternatives o1's substitution line passed over."""
+
+
 def wib(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(FISCAL_YEAR, month, day, hour, tzinfo=WIB).astimezone(UTC)
 
@@ -81,7 +85,9 @@ class Scenario:
                 kota,
                 [
                     line(1, 120 * M, Catalog.LOKAL, tkdn="45", bmp="10", quantity=4),
-                    line(2, 60 * M, Catalog.NASIONAL, tkdn="20", alternative=True),
+                    line(2, 60 * M, Catalog.NASIONAL, tkdn="20", alternative=True).model_copy(
+                        update={"pdn_alternatives": list(PASSED_OVER)}
+                    ),
                 ],
                 wib(3, 10),
                 scale=Scale.MIKRO,

@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.dashboard.conftest import Reporting
-from tests.dashboard.scenario import FISCAL_YEAR, FORMULA_NAME
+from tests.dashboard.scenario import FISCAL_YEAR, FORMULA_NAME, PASSED_OVER
 from tests.e2e.stack import ROOT
 from tests.helpers import bearer
 
@@ -205,6 +205,14 @@ async def test_drill_down_lists_the_orders_behind_an_opd(
     first = next(o for o in listed if o["order"] == s.orders["o1"])
     assert "CV Batik Pesisir" in first["text"] and "Selesai (BAST)" in first["text"]
     assert "4 × Produk 1" in first["text"]
+    flagged = next(i for i in provenance["items"] if i["order_id"] == s.orders["o1"])
+    passed_over = [a for f in flagged["flagged_lines"] for a in f["pdn_alternatives"]]
+    assert passed_over == list(PASSED_OVER)
+    shown = await page.eval_on_selector_all(
+        f'#orders tr[data-order="{s.orders["o1"]}"] ul.flagged code.alternative',
+        "codes => codes.map(c => c.innerText)",
+    )
+    assert shown == passed_over
     await page.screenshot(path=IMAGES / "dashboard-pesanan.png", full_page=True)
 
 
