@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from etalase_platform import metrics
+from etalase_platform.outages import DependencyUnavailable, Failures, on_dependency_unavailable
 from etalase_platform.problems import install_problem_handlers
 from etalase_platform.runtime import ServiceRuntime
 
@@ -55,6 +56,9 @@ def create_app(
     app.state.runtime = runtime
     app.state.jwt_secret = runtime.settings.secret
     install_problem_handlers(app)
+    app.add_exception_handler(DependencyUnavailable, on_dependency_unavailable)
+    # Failures inside _RequestMetrics: the 500s and 503s it answers are counted too
+    app.add_middleware(Failures)
     app.add_middleware(_RequestMetrics, service=runtime.service)
     for router in routers:
         app.include_router(router)
@@ -76,10 +80,10 @@ def _operational_routes(
 
     @router.get("/health/ready")
     async def ready() -> JSONResponse:
-        problems = await runtime.ready()
-        if problems:
-            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        """200 while the service can do its job (its database answers), else 503. The body
+        gives each dependency's state: a broker outage shows there, not as unreadiness."""
+        health = await runtime.health()
+        return JSONResponse(health.body(), status_code=503 if health.problems else 200)
 
     @router.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
