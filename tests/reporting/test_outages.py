@@ -1,11 +1,12 @@
-"""Reporting during a database outage: not ready, and its operations endpoint a 503 naming the
-database rather than a 500. (Its broker's outage is in tests/chaos/test_broker_outage.py.)"""
+"""Reporting during a database outage: not ready, its operations endpoint a 503 naming the
+database rather than a 500, and its freshness gauge unknown rather than stale. (Its broker's
+outage is in tests/chaos/test_broker_outage.py.)"""
 
 import httpx
 import pytest
 from etalase_platform.db import create_engine, session_factory
 
-from tests.helpers import bearer
+from tests.helpers import bearer, eventually
 
 pytestmark = pytest.mark.infra
 
@@ -28,6 +29,13 @@ async def test_projections_is_a_503_while_the_database_is_down(
     try:
         projections = await reporting.get("/projections", headers=bearer("auditor"))
         ready = await reporting.get("/health/ready")
+
+        async def freshness_unknown() -> bool:
+            metrics = (await reporting.get("/metrics")).text
+            gauge = "etalase_projection_last_event_age_seconds"
+            return f'{gauge}{{consumer="compliance",service="reporting"}} NaN' in metrics
+
+        await eventually(freshness_unknown, timeout=20)
     finally:
         await runtime.engine.dispose()
         runtime.engine, runtime.sessions = healthy

@@ -14,11 +14,13 @@ never a mix.
 import asyncio
 import contextlib
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from etalase_platform import metrics
 from etalase_platform.consumer import IdempotentConsumer
+from etalase_platform.outages import log_failure
 from etalase_platform.problems import Conflict
 from etalase_platform.runtime import ServiceRuntime
 from sqlalchemy import text
@@ -220,8 +222,13 @@ class ProjectionSupervisor:
                 await self.reconcile()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("reporting: reconciling the projections failed; retrying")
+            except Exception as error:
+                log_failure(log, "reporting: reconciling the projections failed; retrying", error)
+                # unknown while the offsets cannot be read: a stale age would look fresh
+                for projection in PROJECTIONS:
+                    metrics.PROJECTION_FRESHNESS.labels(self._runtime.service, projection.name).set(
+                        math.nan
+                    )
 
     async def _ensure_live(self) -> None:
         async with self._runtime.sessions() as session, session.begin():
