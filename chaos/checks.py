@@ -83,16 +83,15 @@ def _expected(ledger: Ledger) -> dict[str, dict[str, int]]:
 
 
 async def wait_counted(reporting: str, world: World, ledger: Ledger) -> float:
-    """Until reporting counts as many orders per OPD as were acknowledged (or the timeout)."""
+    """Until reporting lists every acknowledged order (or the timeout: then they are lost)."""
     started = time.monotonic()
-    expected = _expected(ledger)
     while time.monotonic() - started < CATCH_UP_TIMEOUT_S:
         try:
-            figures = await _opd_figures(reporting, world)
+            counted = await counted_orders(reporting, world)
         except httpx.HTTPError:
-            figures = {}
-        placed = {opd: item["placed"]["orders"] for opd, item in figures.items()}
-        if all(placed.get(opd, 0) >= len(orders) for opd, orders in expected.items()):
+            counted = {}
+        listed = {order_id for orders in counted.values() for order_id, _ in orders}
+        if set(ledger.acknowledged) <= listed:
             break
         await asyncio.sleep(1.0)
     return time.monotonic() - started
@@ -150,7 +149,8 @@ async def verify(
     seen: Counter[str] = Counter(oid for items in counted.values() for oid, _ in items)
     figures["orders acknowledged"] = len(acknowledged)
     figures["orders counted by reporting"] = sum(seen.values())
-    figures["lost (acknowledged, not counted)"] = len(set(acknowledged) - set(seen))
+    lost = sorted(set(acknowledged) - set(seen))
+    figures["lost (acknowledged, not counted)"] = len(lost)
     figures["duplicated (counted twice)"] = sum(n - 1 for n in seen.values() if n > 1)
     figures["counted, never acknowledged"] = len(set(seen) - set(acknowledged))
     rupiah_off = 0
@@ -160,8 +160,9 @@ async def verify(
         rupiah_off += abs(int(placed.get("total_idr", 0)) - sum(orders.values()))
         rupiah_off += abs(int(placed.get("orders", 0)) - len(orders))
     figures["rupiah difference (reporting vs ledger)"] = rupiah_off
+    if lost:
+        verdict.failures.append(f"lost orders: {[(o, acknowledged[o]) for o in lost[:5]]}")
     for name in (
-        "lost (acknowledged, not counted)",
         "duplicated (counted twice)",
         "counted, never acknowledged",
         "rupiah difference (reporting vs ledger)",
