@@ -47,7 +47,7 @@ async def counted_orders(reporting: str, world: World) -> dict[str, list[tuple[s
     auditor = headers("auditor")
     counted: dict[str, list[tuple[str, int]]] = {}
     async with httpx.AsyncClient(base_url=reporting, timeout=30) as http:
-        for opd in [*world.opds, world.tight_opd]:
+        for opd in [*world.opds, world.tight_opd, world.probe_opd]:
             items: list[tuple[str, int]] = []
             while True:
                 response = await http.get(
