@@ -203,11 +203,20 @@ async def verify(
     outside = [e for e in failed if not in_window(e.at)]
     inside = [e for e in failed if in_window(e.at)]
     figures["5xx or no answer, outside fault windows"] = len(outside)
-    figures["5xx or no answer, inside purchasing/database faults (retried)"] = len(inside)
+    figures["503 inside purchasing/database faults (retried)"] = sum(
+        e.status == 503 for e in inside
+    )
+    figures["no answer inside purchasing/database faults (retried)"] = sum(
+        e.status == 0 for e in inside
+    )
+    # an outage is a 503 the client can retry; a 500 says "bug", whenever it comes
+    figures["500 answers (any time)"] = sum(e.status == 500 for e in failed)
     figures["other refusals (4xx)"] = sum(
         n for reason, n in ledger.refused.items() if reason != "409 pagu_exceeded"
     )
     figures["orders never answered definitely"] = ledger.unresolved
+    if figures["500 answers (any time)"]:
+        verdict.failures.append(f"{figures['500 answers (any time)']} answers were 500")
     if outside:
         verdict.failures.append(f"{len(outside)} 5xx or unanswered requests outside the faults")
     if figures["other refusals (4xx)"]:
