@@ -6,13 +6,14 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN_ENV := .run/env
 PYTEST_ARGS ?=
 
-.PHONY: help install up down demo test lint bench schemas services
+.PHONY: help install up down demo test lint bench chaos schemas services
 
 help:
 	@echo "make demo    install, start Kafka, PostgreSQL, the services, Zipkin and Prometheus; play a scenario"
 	@echo "make test    install, start Kafka and PostgreSQL, run the whole test suite"
 	@echo "make lint    ruff, mypy --strict, schema staleness, deployment manifests, alert rules"
 	@echo "make bench   benchmarks (BENCH_ARGS=--quick for a short run)"
+	@echo "make chaos   fault injection under load on a private stack (CHAOS_ARGS=--quick)"
 	@echo "make up / make down   start / stop the infrastructure and services"
 
 $(UV):
@@ -37,7 +38,7 @@ test: up
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy libs services bench demo deploy tests
+	$(UV) run --frozen mypy libs services bench chaos demo deploy tests
 	$(UV) run --frozen python -m etalase_events.schemas --check
 	$(UV) run --frozen python -m etalase_events.compat
 	bash deploy/validate.sh
@@ -57,3 +58,7 @@ demo: services
 
 bench: up
 	source $(RUN_ENV) && $(UV) run --frozen python -m bench $(BENCH_ARGS)
+
+# Its own broker, PostgreSQL cluster and services: it needs the installation, not `make up`.
+chaos: install
+	$(UV) run --frozen python -m chaos $(CHAOS_ARGS)

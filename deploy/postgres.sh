@@ -10,6 +10,9 @@
 #     PURCHASING_DATABASE_URL, REPORTING_DATABASE_URL: an existing server to use; nothing is started
 #     (except when they are the etalase:etalase@localhost URLs up.sh itself writes to .run/env)
 #   ETALASE_PG_MAX_CONNECTIONS   raised to at least this (default 300; 0 leaves it alone)
+#   ETALASE_PG_CLUSTER           the Debian cluster to run (default main); another name gives a
+#                                private cluster, created on ETALASE_PG_PORT when missing
+#   ETALASE_PG_STOP_MODE         pg_ctl stop mode for `stop` (default fast; immediate = a crash)
 #   ETALASE_RUN                  runtime state (default <repo>/.run)
 set -euo pipefail
 
@@ -17,7 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_DIR="${ETALASE_RUN:-$ROOT/.run}/postgres"
 STARTED_MARKER="$RUN_DIR/started-by-etalase" # holds "<version> <cluster>" when we started it
 PORT_FILE="$RUN_DIR/port"
-CLUSTER=main
+CLUSTER="${ETALASE_PG_CLUSTER:-main}"
 ROLE=etalase
 PASSWORD=etalase # development credentials
 INSTALLED=""
@@ -211,7 +214,8 @@ start() {
     VERSION="$(installed_version)"
     if [[ -z "$(pg_lsclusters -h "$VERSION" "$CLUSTER" 2>/dev/null)" ]]; then
         say "creating cluster $VERSION/$CLUSTER"
-        as_root env LANG=C.UTF-8 LC_ALL=C.UTF-8 pg_createcluster "$VERSION" "$CLUSTER" 9>&-
+        as_root env LANG=C.UTF-8 LC_ALL=C.UTF-8 pg_createcluster \
+            ${ETALASE_PG_PORT:+-p "$ETALASE_PG_PORT"} "$VERSION" "$CLUSTER" 9>&-
     fi
     PORT="$(cluster_field 3)"
     mkdir -p "$RUN_DIR"
@@ -245,7 +249,8 @@ stop() {
     CLUSTER="$cluster"
     if online; then
         say "stopping cluster $VERSION/$CLUSTER"
-        as_root pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$CLUSTER" stop -m fast
+        as_root pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$CLUSTER" stop \
+            -m "${ETALASE_PG_STOP_MODE:-fast}"
     else
         say "cluster $VERSION/$CLUSTER is not running"
     fi

@@ -41,6 +41,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_platform import metrics
 from etalase_platform.db import SessionFactory
+from etalase_platform.outages import log_failure
 from etalase_platform.telemetry import context_from_headers, tracer
 
 log = logging.getLogger(__name__)
@@ -252,8 +253,8 @@ class IdempotentConsumer:
             return True
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("%s: batch failed; rewinding to the stored offsets", self.name)
+        except Exception as error:
+            log_failure(log, "%s: batch failed; rewinding to the stored offsets", error, self.name)
             following = await _discard(upcoming)
             _end_spans(following)
             await self._rewind([b for b in (batch, following) if b is not None])

@@ -19,8 +19,9 @@ from etalase_platform import metrics
 from etalase_platform.docs import install_docs
 from etalase_platform.edge import SecurityHeaders, TextGuard, TrustedHosts
 from etalase_platform.openapi import install_openapi
+from etalase_platform.outages import DependencyUnavailable, Failures, on_dependency_unavailable
 from etalase_platform.problems import install_problem_handlers
-from etalase_platform.runtime import ServiceRuntime
+from etalase_platform.runtime import Health, ServiceRuntime
 from etalase_platform.settings import ServiceSettings
 
 _SELF_CONTAINED = {"/health/live", "/asyncapi"}
@@ -79,6 +80,9 @@ def create_app(
     app.state.runtime = runtime
     app.state.jwt_secret = runtime.settings.secret
     install_problem_handlers(app)
+    app.add_exception_handler(DependencyUnavailable, on_dependency_unavailable)
+    # Failures inside _RequestMetrics: the 500s and 503s it answers are counted too
+    app.add_middleware(Failures)
     app.add_middleware(_RequestMetrics, service=runtime.service)
     for router in routers:
         app.include_router(router)
@@ -92,11 +96,11 @@ def create_app(
     return app
 
 
-async def readiness(runtime: ServiceRuntime) -> list[str]:
-    """What is not reachable (empty when ready), also kept as the readiness gauge."""
-    problems = await runtime.ready()
-    metrics.SERVICE_READY.labels(runtime.service).set(0 if problems else 1)
-    return problems
+async def readiness(runtime: ServiceRuntime) -> Health:
+    """Whether the service can do its job, also kept as the readiness gauge."""
+    health = await runtime.health()
+    metrics.SERVICE_READY.labels(runtime.service).set(0 if health.problems else 1)
+    return health
 
 
 async def _watch_readiness(runtime: ServiceRuntime, interval: float = 5.0) -> None:
@@ -134,10 +138,10 @@ def _operational_routes(
         },
     )
     async def ready() -> JSONResponse:
-        problems = await readiness(runtime)
-        if problems:
-            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        """200 while the service can do its job (its database answers), else 503. The body
+        gives each dependency's state: a broker outage shows there, not as unreadiness."""
+        health = await readiness(runtime)
+        return JSONResponse(health.body(), status_code=503 if health.problems else 200)
 
     @router.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:

@@ -34,6 +34,16 @@ OUTBOX_BACKLOG = Gauge("etalase_outbox_backlog", "Unpublished outbox rows", ["se
 OUTBOX_OLDEST_AGE = Gauge(
     "etalase_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", ["service"]
 )
+OUTBOX_BACKLOG_KNOWN = Gauge(
+    "etalase_outbox_backlog_known",
+    "1 when the outbox backlog gauges are current, 0 while the outbox cannot be read (NaN)",
+    ["service"],
+)
+DEPENDENCY_UP = Gauge(
+    "etalase_dependency_up",
+    "1 when the dependency answered the last health check, else 0",
+    ["service", "dependency"],
+)
 OUTBOX_PUBLISHED = Counter("etalase_outbox_published_total", "Outbox rows published", ["service"])
 PROJECTION_FRESHNESS = Gauge(
     "etalase_projection_last_event_age_seconds",

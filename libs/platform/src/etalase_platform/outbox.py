@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from etalase_platform import metrics
+from etalase_platform.outages import log_failure
 from etalase_platform.telemetry import context_from_headers, current_trace_headers, tracer
 
 log = logging.getLogger(__name__)
@@ -129,8 +130,8 @@ class OutboxRelay:
                 published = await self.publish_batch()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox relay failed; retrying")
+            except Exception as error:
+                log_failure(log, "%s: outbox relay failed; retrying", error, self._service)
                 await asyncio.sleep(1.0)
                 continue
             if published == 0:

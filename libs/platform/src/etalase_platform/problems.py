@@ -1,6 +1,5 @@
 """RFC 9457 problem details: every error a client can cause gets a clear status and body."""
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,7 +8,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE = "https://etalase.go.id/problems/{status}"
 
@@ -130,17 +128,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem, dict(error.headers) if error.headers else None)
 
-    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        problem = Problem("The server failed to handle this request.")
-        problem.status = 500
-        problem.title = "Internal server error"
-        return problem_response(problem)
-
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(Exception, on_unexpected)
+    # No handler for `Exception`: Starlette would re-raise after it and the connection would
+    # be dropped; `outages.Failures` answers those instead.
 
 
 _UNREADABLE_BODY = (UnicodeDecodeError, RecursionError, ValueError)

@@ -4,9 +4,11 @@ and its consumers, started and stopped together by the app's lifespan."""
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -22,11 +24,39 @@ from etalase_platform.db import (
     session_factory,
     upgrade_to_head,
 )
+from etalase_platform.outages import KAFKA, POSTGRESQL, log_failure
 from etalase_platform.outbox import OutboxRelay, backlog, kafka_producer, purge_published
 from etalase_platform.settings import ServiceSettings
 from etalase_platform.telemetry import setup_tracing
 
 log = logging.getLogger(__name__)
+HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
+DEPENDENCY_POLL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Health:
+    problems: list[str]
+    """What keeps the service from doing its job: not ready when any."""
+    dependencies: dict[str, dict[str, Any]]
+    details: dict[str, Any]
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": "unavailable" if self.problems else "ready"}
+        if self.problems:
+            body["problems"] = self.problems
+        return {**body, "dependencies": self.dependencies, **self.details}
+
+
+async def _check(probe: Awaitable[object]) -> str | None:
+    """None when `probe` succeeds in time, else what went wrong."""
+    try:
+        await asyncio.wait_for(probe, HEALTH_CHECK_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return f"no answer within {HEALTH_CHECK_TIMEOUT_SECONDS:.0f}s"
+    except Exception as error:
+        return repr(error)
+    return None
 
 
 @dataclass(frozen=True)
@@ -84,6 +114,7 @@ class ServiceRuntime:
             self._spawn(relay.run_forever, "outbox-relay")
             self._spawn(self._watch_outbox, "outbox-metrics")
         self._spawn(self._purge_history, "purge-history")
+        self._spawn(self._watch_dependencies, "dependency-metrics")
         for subscription in self.subscriptions:
             consumer = self.consumer(subscription)
             await consumer.start()
@@ -119,19 +150,34 @@ class ServiceRuntime:
         await self.producer.stop()
         await self.engine.dispose()
 
-    async def ready(self) -> list[str]:
-        """What is not reachable (empty when ready)."""
-        problems = []
-        try:
-            with suppress_instrumentation():  # probes every few seconds: not worth a trace
-                await asyncio.wait_for(ping(self.engine), 2)
-        except Exception as error:
-            problems.append(f"database: {error!r}")
-        try:
-            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
-        except Exception as error:
-            problems.append(f"kafka: {error!r}")
-        return problems
+    async def health(self) -> "Health":
+        """Each dependency's state, and whether the service can do its job (its database
+        answers). The broker is reported but not required: writes go to the outbox, which the
+        relay publishes when the broker is back, and reads come from the database."""
+        with suppress_instrumentation():  # probes every few seconds: not worth a trace
+            database, kafka = await asyncio.gather(
+                _check(ping(self.engine)), _check(self.producer.client.fetch_all_metadata())
+            )
+        checks: dict[str, dict[str, Any]] = {
+            POSTGRESQL: {"status": "up" if database is None else "down", "required": True},
+            KAFKA: {"status": "up" if kafka is None else "down", "required": False},
+        }
+        for name, error in ((POSTGRESQL, database), (KAFKA, kafka)):
+            metrics.DEPENDENCY_UP.labels(self.service, name).set(0 if error else 1)
+            if error is not None:
+                checks[name]["detail"] = error
+        problems = [f"database: {database}"] if database is not None else []
+        details: dict[str, Any] = {}
+        if database is None:  # the details come from the database too
+            try:
+                details = await asyncio.wait_for(self.details(), HEALTH_CHECK_TIMEOUT_SECONDS)
+            except Exception as error:
+                log_failure(log, "%s: health details unavailable", error, self.service)
+        return Health(problems=problems, dependencies=checks, details=details)
+
+    async def details(self) -> dict[str, Any]:
+        """What a service adds to its health report (reporting: how fresh its projections are)."""
+        return {}
 
     def _spawn(self, work: Callable[[], "asyncio.Future[None] | object"], name: str) -> None:
         async def guarded() -> None:
@@ -156,9 +202,26 @@ class ServiceRuntime:
             await asyncio.sleep(600)
 
     async def _watch_outbox(self) -> None:
+        """The backlog gauges, or NaN (unknown) while the outbox cannot be read: a stale count
+        during a database outage would look like a healthy, drained outbox."""
         while True:
-            with suppress_instrumentation():
-                count, age = await backlog(self.engine)
-            metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
-            metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)
+            try:
+                with suppress_instrumentation():
+                    count, age = await asyncio.wait_for(
+                        backlog(self.engine), HEALTH_CHECK_TIMEOUT_SECONDS
+                    )
+                metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
+                metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)
+                metrics.OUTBOX_BACKLOG_KNOWN.labels(self.service).set(1)
+            except Exception as error:
+                metrics.OUTBOX_BACKLOG.labels(self.service).set(math.nan)
+                metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(math.nan)
+                metrics.OUTBOX_BACKLOG_KNOWN.labels(self.service).set(0)
+                log_failure(log, "%s: the outbox backlog is unknown", error, self.service)
             await asyncio.sleep(1)
+
+    async def _watch_dependencies(self) -> None:
+        """Keeps `etalase_dependency_up` current when nothing probes the service."""
+        while True:
+            await self.health()
+            await asyncio.sleep(DEPENDENCY_POLL_SECONDS)

@@ -3,7 +3,8 @@
 from typing import Annotated
 
 from etalase_events.primitives import RegionCode
-from etalase_platform.auth import CurrentPrincipal
+from etalase_platform.auth import CurrentPrincipal, Principal
+from etalase_platform.db import SessionFactory
 from etalase_platform.deps import IdempotencyKey, Page, Paging, Sessions
 from etalase_platform.idempotency import fingerprint, run_once
 from fastapi import APIRouter, Path, Query
@@ -115,29 +116,74 @@ async def check_order(
     return await service.check_order(sessions, principal, request)
 
 
-@orders.post("/orders/{order_id}/accept")
+async def _change(
+    sessions: SessionFactory,
+    principal: Principal,
+    order_id: str,
+    action: OrderAction,
+    idempotency_key: str | None,
+    reason: str | None = None,
+) -> JSONResponse:
+    """A state change at most once per `Idempotency-Key`: a client that lost the answer retries
+    and gets the first one (`Idempotent-Replayed: true`), not a 409 for the state it caused."""
+
+    async def change(session: AsyncSession) -> dict[str, object]:
+        changed = await service.change_order(session, principal, order_id, action, reason)
+        return changed.model_dump(mode="json")
+
+    stored = await run_once(
+        sessions,
+        key=idempotency_key,
+        scope=f"POST /orders/{{id}}/{action.value} {principal.role}:{principal.sub}",
+        request_fingerprint=fingerprint({"order_id": order_id, "reason": reason}),
+        create=change,
+        status_code=200,
+    )
+    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+
+
+_CHANGED: dict[int | str, dict[str, object]] = {
+    200: {"description": "The order as it now is (or, on a retry, as first answered)"}
+}
+
+
+@orders.post("/orders/{order_id}/accept", response_model=OrderPublic, responses=_CHANGED)
 async def accept_order(
-    order_id: OrderIdPath, principal: CurrentPrincipal, sessions: Sessions
-) -> OrderPublic:
-    """The vendor the order is addressed to accepts it (placed → accepted)."""
-    return await service.change_order(sessions, principal, order_id, OrderAction.ACCEPT)
+    order_id: OrderIdPath,
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The vendor the order is addressed to accepts it (placed → accepted). A retry with the
+    same `Idempotency-Key` gets the first answer and changes nothing."""
+    return await _change(sessions, principal, order_id, OrderAction.ACCEPT, idempotency_key)
 
 
-@orders.post("/orders/{order_id}/complete")
+@orders.post("/orders/{order_id}/complete", response_model=OrderPublic, responses=_CHANGED)
 async def complete_order(
-    order_id: OrderIdPath, principal: CurrentPrincipal, sessions: Sessions
-) -> OrderPublic:
-    """The buyer records the handover (BAST): accepted → completed."""
-    return await service.change_order(sessions, principal, order_id, OrderAction.COMPLETE)
+    order_id: OrderIdPath,
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The buyer records the handover (BAST): accepted → completed. A retry with the same
+    `Idempotency-Key` gets the first answer and changes nothing."""
+    return await _change(sessions, principal, order_id, OrderAction.COMPLETE, idempotency_key)
 
 
-@orders.post("/orders/{order_id}/cancel")
+@orders.post("/orders/{order_id}/cancel", response_model=OrderPublic, responses=_CHANGED)
 async def cancel_order(
-    order_id: OrderIdPath, body: CancelOrder, principal: CurrentPrincipal, sessions: Sessions
-) -> OrderPublic:
-    """The buyer cancels a placed or accepted order."""
-    return await service.change_order(
-        sessions, principal, order_id, OrderAction.CANCEL, body.reason
+    order_id: OrderIdPath,
+    body: CancelOrder,
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The buyer cancels a placed or accepted order. A retry with the same `Idempotency-Key`
+    gets the first answer and changes nothing."""
+    return await _change(
+        sessions, principal, order_id, OrderAction.CANCEL, idempotency_key, body.reason
     )
 
 

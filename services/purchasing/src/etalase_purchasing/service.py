@@ -288,38 +288,36 @@ def _authorize_change(principal: Principal, order: db.Order, action: OrderAction
 
 
 async def change_order(
-    sessions: SessionFactory,
+    session: AsyncSession,
     principal: Principal,
     order_id: str,
     action: OrderAction,
     reason: str | None = None,
 ) -> OrderPublic:
-    async with sessions() as session, session.begin():
-        order = await db.get_order(session, order_id, lock=True)
-        if order is None:
-            raise NotFound(f"order {order_id} does not exist")
-        _authorize_change(principal, order, action)
-        with domain_rules():
-            status = domain.transition(OrderStatus(order.status), action)
-        now = _now()
-        order.status = status.value
-        order.version += 1
-        event: OrderAccepted | OrderCompleted | OrderCancelled
-        if action is OrderAction.ACCEPT:
-            order.accepted_at = now
-            event = OrderAccepted(order_id=order_id, accepted_at=now)
-        elif action is OrderAction.COMPLETE:
-            order.completed_at = now
-            event = OrderCompleted(order_id=order_id, completed_at=now)
-        else:
-            assert reason is not None  # the API requires it
-            order.cancelled_at, order.cancel_reason = now, reason
-            event = OrderCancelled(order_id=order_id, reason=reason, cancelled_at=now)
-        session.add(order)
-        await enqueue(
-            session, event, source=SOURCE, subject=order_id, sequence=order.version, time=now
-        )
-        return OrderPublic.of(order)
+    """Runs inside the caller's transaction (the one that also claims the Idempotency-Key)."""
+    order = await db.get_order(session, order_id, lock=True)
+    if order is None:
+        raise NotFound(f"order {order_id} does not exist")
+    _authorize_change(principal, order, action)
+    with domain_rules():
+        status = domain.transition(OrderStatus(order.status), action)
+    now = _now()
+    order.status = status.value
+    order.version += 1
+    event: OrderAccepted | OrderCompleted | OrderCancelled
+    if action is OrderAction.ACCEPT:
+        order.accepted_at = now
+        event = OrderAccepted(order_id=order_id, accepted_at=now)
+    elif action is OrderAction.COMPLETE:
+        order.completed_at = now
+        event = OrderCompleted(order_id=order_id, completed_at=now)
+    else:
+        assert reason is not None  # the API requires it
+        order.cancelled_at, order.cancel_reason = now, reason
+        event = OrderCancelled(order_id=order_id, reason=reason, cancelled_at=now)
+    session.add(order)
+    await enqueue(session, event, source=SOURCE, subject=order_id, sequence=order.version, time=now)
+    return OrderPublic.of(order)
 
 
 # --- reading orders ----------------------------------------------------------------------------

@@ -39,6 +39,20 @@ class ReportingRuntime(ServiceRuntime):
         await self.supervisor.stop()
         await super().stop()
 
+    async def details(self) -> dict[str, Any]:
+        """Reporting serves its last projections whatever the broker does: how stale they are
+        is the event time of the last event each applied (it stops moving in a broker outage,
+        and the `kafka` dependency then says why)."""
+        return {
+            "projections": {
+                name: {
+                    "last_event_time": fresh.last_event_time.isoformat(),
+                    "last_event_age_seconds": round(fresh.age_seconds, 3),
+                }
+                for name, fresh in (await self.supervisor.freshness()).items()
+            }
+        }
+
 
 def _asyncapi() -> dict[str, Any]:
     return asyncapi_document(

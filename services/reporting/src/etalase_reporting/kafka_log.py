@@ -1,11 +1,16 @@
 """Where the log begins and ends, per partition: for rebuilds and for lag."""
 
+import asyncio
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from etalase_platform.outages import KAFKA, DependencyUnavailable
 
 from etalase_reporting.generations import LogEnd
+
+ANSWER_WITHIN_SECONDS = 5.0
 
 
 class LogReader:
@@ -26,7 +31,15 @@ class LogReader:
         await self._admin.close()
 
     async def offsets(self, topics: Sequence[str]) -> LogEnd:
-        """topic → partition → (beginning offset, end offset), now."""
+        """topic → partition → (beginning offset, end offset), now; `DependencyUnavailable`
+        when the broker does not answer in time (its clients would wait far longer)."""
+        try:
+            return await asyncio.wait_for(self._offsets(topics), ANSWER_WITHIN_SECONDS)
+        except (TimeoutError, KafkaError) as error:
+            detail = f"the Kafka log cannot be read: {error!r}"
+            raise DependencyUnavailable(KAFKA, detail) from error
+
+    async def _offsets(self, topics: Sequence[str]) -> LogEnd:
         described = await self._admin.describe_topics(list(topics))
         partitions = [
             TopicPartition(topic["topic"], partition["partition"])

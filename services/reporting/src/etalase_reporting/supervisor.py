@@ -14,11 +14,13 @@ never a mix.
 import asyncio
 import contextlib
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from etalase_platform import metrics
 from etalase_platform.consumer import IdempotentConsumer
+from etalase_platform.outages import log_failure
 from etalase_platform.problems import Conflict
 from etalase_platform.runtime import ServiceRuntime
 from sqlalchemy import text
@@ -61,6 +63,12 @@ class PartitionProgress:
     log_end: int
     lag: int
     last_event_time: datetime | None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    last_event_time: datetime
+    age_seconds: float
 
 
 class ProjectionSupervisor:
@@ -178,23 +186,35 @@ class ProjectionSupervisor:
         if live is not None:
             await self._record_freshness(live)
 
-    async def _record_freshness(self, live: Generation) -> None:
-        """Seconds since the event time of the last event each live projection applied."""
+    async def freshness(self, live: Generation | None = None) -> dict[str, Freshness]:
+        """Per live projection: the event time of the last event it applied, and its age."""
+        if live is None:
+            live = next((g for g in await self.generations() if g.status is Status.LIVE), None)
+            if live is None:
+                return {}
         async with self._runtime.sessions() as session:
             rows = await session.execute(
                 text(
-                    "SELECT consumer, extract(epoch FROM now() - max(last_event_time)) AS age"
+                    "SELECT consumer, max(last_event_time) AS last,"
+                    " extract(epoch FROM now() - max(last_event_time)) AS age"
                     " FROM consumer_offsets WHERE consumer = ANY(CAST(:names AS text[]))"
                     " GROUP BY consumer"
                 ),
                 {"names": consumer_names(live.number)},
             )
-            ages = {row.consumer: row.age for row in rows}
+            found = {row.consumer: row for row in rows}
+        fresh = {}
         for projection in PROJECTIONS:
-            age = ages.get(projection.consumer_name(live.number))
-            if age is not None:
-                gauge = metrics.PROJECTION_FRESHNESS.labels(self._runtime.service, projection.name)
-                gauge.set(float(age))
+            row = found.get(projection.consumer_name(live.number))
+            if row is not None and row.last is not None:
+                fresh[projection.name] = Freshness(row.last, float(row.age))
+        return fresh
+
+    async def _record_freshness(self, live: Generation) -> None:
+        """Seconds since the event time of the last event each live projection applied."""
+        for name, fresh in (await self.freshness(live)).items():
+            gauge = metrics.PROJECTION_FRESHNESS.labels(self._runtime.service, name)
+            gauge.set(fresh.age_seconds)
 
     async def _watch(self) -> None:
         while True:
@@ -205,8 +225,13 @@ class ProjectionSupervisor:
                 await self.reconcile()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("reporting: reconciling the projections failed; retrying")
+            except Exception as error:
+                log_failure(log, "reporting: reconciling the projections failed; retrying", error)
+                # unknown while the offsets cannot be read: a stale age would look fresh
+                for projection in PROJECTIONS:
+                    metrics.PROJECTION_FRESHNESS.labels(self._runtime.service, projection.name).set(
+                        math.nan
+                    )
 
     async def _ensure_live(self) -> None:
         async with self._runtime.sessions() as session, session.begin():
