@@ -36,7 +36,7 @@ test: up
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy libs services bench demo deploy tests
+	$(UV) run --frozen mypy libs services bench demo deploy tests integrations
 	$(UV) run --frozen python -m etalase_events.schemas --check
 	bash deploy/validate.sh
 

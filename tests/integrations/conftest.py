@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from etalase_events.codec import KafkaRecord
+from etalase_opd_consumer.app import create_app
+from etalase_opd_consumer.settings import Settings
 from faststream import FastStream, TestApp
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from etalase_opd_consumer.app import create_app
-from etalase_opd_consumer.settings import Settings
 from tests.helpers import DatabaseFactory
 from tests.integrations.support import opd
 

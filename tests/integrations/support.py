@@ -19,10 +19,9 @@ from etalase_events.models import (
     OrderPlaced,
     Scale,
 )
+from etalase_opd_consumer import store
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from etalase_opd_consumer import store
 
 REGION = "33.75"
 YEAR = 2025
@@ -96,7 +95,9 @@ class OrderHistory:
     def cancel(self) -> "OrderHistory":
         self._add(
             OrderCancelled(
-                order_id=self.order_id, reason="anggaran direvisi", cancelled_at=T0 + timedelta(hours=3)
+                order_id=self.order_id,
+                reason="anggaran direvisi",
+                cancelled_at=T0 + timedelta(hours=3),
             )
         )
         return self

@@ -10,11 +10,14 @@ database outage redelivers instead of losing. Redelivery is harmless: see `store
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from typing import Annotated, Any
 
+from aiokafka import ConsumerRecord
 from etalase_events.codec import DecodedEvent, EventDecodeError, UnknownEventType, decode
 from etalase_events.models import (
     BudgetAllocated,
+    Event,
     OrderAccepted,
     OrderCancelled,
     OrderCompleted,
@@ -26,11 +29,12 @@ from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.publisher.usecase import DefaultPublisher
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.message import StreamMessage
 from faststream.specification import AsyncAPI
 from pydantic import WithJsonSchema
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from etalase_opd_consumer import store
 from etalase_opd_consumer.settings import Settings
@@ -38,6 +42,8 @@ from etalase_opd_consumer.settings import Settings
 log = logging.getLogger("etalase_opd_consumer")
 
 CONSUMER_NAME = "etalase-opd-consumer"
+BATCH_RECORDS = 500
+"""At most this many records per transaction (and per offset commit)."""
 RETRY_DELAY_S = 1.0
 """Pause before a record whose transaction failed is delivered again."""
 
@@ -45,11 +51,12 @@ ORDER_EVENTS = (OrderPlaced, OrderAccepted, OrderCompleted, OrderCancelled)
 HANDLED_NAMES = frozenset(model.event_name for model in (*ORDER_EVENTS, BudgetAllocated))
 
 
-def _value(*models: type[Any]) -> Any:
-    """The record value as bytes (decoded by `etalase_events.codec`, not FastStream), documented
-    in the AsyncAPI document as the envelopes of `models`."""
+def _record_schema(*models: type[Event]) -> WithJsonSchema:
+    """The AsyncAPI payload: the envelopes of `models`. The handler itself takes the record
+    values as bytes, decoded by `etalase_events.codec`, not by FastStream; it receives them in
+    batches, but the schema that matters to a producer is the one of a record."""
     variants = [_inlined(event_json_schema(m)) for m in models]
-    return Annotated[bytes | None, WithJsonSchema({"title": "CloudEvent", "oneOf": variants})]
+    return WithJsonSchema({"title": "CloudEvent", "oneOf": variants})
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
@@ -71,13 +78,13 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-OrdersValue = _value(*ORDER_EVENTS)
-BudgetsValue = _value(BudgetAllocated)
+OrdersValue = Annotated[list[bytes | None], _record_schema(*ORDER_EVENTS)]
+BudgetsValue = Annotated[list[bytes | None], _record_schema(BudgetAllocated)]
 
 
-async def _raw_value(message: StreamMessage[Any]) -> Any:
-    """Hands the handler the record's bytes whatever its content-type says."""
-    return message.body or None
+async def _raw_values(message: StreamMessage[Any]) -> Any:
+    """The records' bytes, whatever their content-type says (decoding is `codec`'s job)."""
+    return [record.value for record in message.raw_message]
 
 
 class OpdConsumer:
@@ -112,48 +119,66 @@ class OpdConsumer:
             await self._engine.dispose()
             self._engine = None
 
-    async def handle(self, value: bytes | None, message: StreamMessage[Any]) -> str:
-        """Applies one record; returns what became of it (for logs and tests)."""
-        record = message.raw_message
-        headers = [(k, v) for k, v in (record.headers or ())]
-        name = _event_name(dict(headers).get("event-type"))
-        if name is not None and name not in HANDLED_NAMES:
-            return "ignored"  # a new kind of event: not this consumer's business
+    async def handle(self, records: Sequence[ConsumerRecord[Any, Any]]) -> list[str]:
+        """Applies a batch of records in one transaction; returns what became of each."""
+        outcomes: list[str] = []
+        events: list[tuple[int, DecodedEvent]] = []
+        for record in records:
+            decoded = await self._decode(record)
+            if isinstance(decoded, str):
+                outcomes.append(decoded)
+            else:
+                events.append((len(outcomes), decoded))
+                outcomes.append("")
+        if not events:
+            return outcomes
         try:
-            decoded = decode(value, headers)
-        except UnknownEventType as error:
-            if _event_name(_body_type(value)) not in HANDLED_NAMES:
-                return "ignored"
-            # a newer version of an event we keep: park it until the library can read it
-            await self._dead_letter(record, value, f"{type(error).__name__}: {error}")
-            return "dead_lettered"
-        except EventDecodeError as error:
-            await self._dead_letter(record, value, f"{type(error).__name__}: {error}")
-            return "dead_lettered"
-        try:
-            return await self._apply(decoded)
+            async with self.engine.begin() as connection:
+                for index, decoded in events:
+                    outcomes[index] = await self._apply(connection, decoded)
         except (OperationalError, InterfaceError, DBAPIError, OSError) as error:
-            log.warning("database unavailable, %s will be redelivered: %s", decoded.attributes.id, error)
+            log.warning("database unavailable, the batch will be redelivered: %s", error)
             await asyncio.sleep(RETRY_DELAY_S)
             raise
+        return outcomes
 
-    async def _apply(self, decoded: DecodedEvent) -> str:
-        event, attributes = decoded.event, decoded.attributes
-        async with self.engine.begin() as connection:
-            if isinstance(event, ORDER_EVENTS):
-                outcome = await store.apply_order_event(
-                    connection, self.scope, event_id=attributes.id, sequence=attributes.sequence, event=event
-                )
-            elif isinstance(event, BudgetAllocated):
-                outcome = await store.apply_budget_event(
-                    connection, self.scope, event_id=attributes.id, sequence=attributes.sequence, event=event
-                )
-            else:
+    async def _decode(self, record: ConsumerRecord[Any, Any]) -> DecodedEvent | str:
+        """The event, or what became of a record that carries none to apply."""
+        headers = list(record.headers or ())
+        routing = dict(headers).get("event-type")
+        name = _event_name(routing.decode(errors="replace") if routing is not None else None)
+        if name is not None and name not in HANDLED_NAMES:
+            return "ignored"  # a new kind of event, named before parsing: not ours to keep
+        try:
+            return decode(record.value, headers)
+        except UnknownEventType as error:
+            if _event_name(_body_type(record.value)) not in HANDLED_NAMES:
                 return "ignored"
+            # a version of an event we keep that this library cannot read yet: park it
+            await self._dead_letter(record, f"{type(error).__name__}: {error}")
+        except EventDecodeError as error:
+            await self._dead_letter(record, f"{type(error).__name__}: {error}")
+        return "dead_lettered"
+
+    async def _apply(self, connection: AsyncConnection, decoded: DecodedEvent) -> str:
+        event, attributes = decoded.event, decoded.attributes
+        event_id, sequence = attributes.id, attributes.sequence
+        if isinstance(event, ORDER_EVENTS):
+            outcome = await store.apply_order_event(
+                connection, self.scope, event_id=event_id, sequence=sequence, event=event
+            )
+        elif isinstance(event, BudgetAllocated):
+            outcome = await store.apply_budget_event(
+                connection, self.scope, event_id=event_id, sequence=sequence, event=event
+            )
+        else:
+            return "ignored"
         return outcome.value
 
-    async def _dead_letter(self, record: Any, value: bytes | None, reason: str) -> None:
-        log.error("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
+        log.error(
+            "dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason
+        )
         headers = {
             k: v.decode(errors="replace")
             for k, v in (record.headers or ())
@@ -166,7 +191,7 @@ class OpdConsumer:
             "dlq_original_partition": str(record.partition),
             "dlq_original_offset": str(record.offset),
         }
-        await self._dlq[record.topic].publish(value, key=record.key, headers=headers)
+        await self._dlq[record.topic].publish(record.value, key=record.key, headers=headers)
 
 
 def _event_name(event_type: str | None) -> str | None:
@@ -184,34 +209,33 @@ def _body_type(value: bytes | None) -> str | None:
 
 
 def create_app(settings: Settings) -> FastStream:
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=CONSUMER_NAME)
+    # per-record "Received/Processed" lines at DEBUG: a busy topic would flood the log
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers, client_id=CONSUMER_NAME, log_level=logging.DEBUG
+    )
     consumer = OpdConsumer(settings, broker)
-    options: dict[str, Any] = {
-        "group_id": settings.group,
-        "auto_offset_reset": settings.start_from,
-        "ack_policy": AckPolicy.NACK_ON_ERROR,
-        "decoder": _raw_value,
-    }
 
-    @broker.subscriber(
-        ORDERS,
-        title=f"{ORDERS}:subscribe",
-        description=f"Orders of the OPD: placed, accepted, completed, cancelled.",
-        **options,
-    )
-    async def on_order(value: OrdersValue, message: KafkaMessage) -> None:
-        outcome = await consumer.handle(value, message)
-        log.debug("%s@%s: %s", ORDERS, message.raw_message.offset, outcome)
+    def subscriber(topic: str, description: str) -> BatchSubscriber:
+        return broker.subscriber(
+            topic,
+            group_id=settings.group,
+            auto_offset_reset=settings.start_from,
+            # commit after the handler's transaction; on an exception seek back and redeliver
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            batch=True,
+            max_records=BATCH_RECORDS,
+            decoder=_raw_values,
+            title=f"{topic}:subscribe",
+            description=description,
+        )
 
-    @broker.subscriber(
-        BUDGETS,
-        title=f"{BUDGETS}:subscribe",
-        description="The OPD's pagu per fiscal year; a later allocation replaces the earlier.",
-        **options,
-    )
-    async def on_budget(value: BudgetsValue, message: KafkaMessage) -> None:
-        outcome = await consumer.handle(value, message)
-        log.debug("%s@%s: %s", BUDGETS, message.raw_message.offset, outcome)
+    @subscriber(ORDERS, _ORDERS_DOC)
+    async def on_orders(values: OrdersValue, message: KafkaMessage) -> None:
+        _log_outcomes(ORDERS, await consumer.handle(message.raw_message))
+
+    @subscriber(BUDGETS, _BUDGETS_DOC)
+    async def on_budgets(values: BudgetsValue, message: KafkaMessage) -> None:
+        _log_outcomes(BUDGETS, await consumer.handle(message.raw_message))
 
     specification = AsyncAPI(
         broker,
@@ -219,11 +243,30 @@ def create_app(settings: Settings) -> FastStream:
         version="0.1.0",
         description=(
             f"Keeps the orders and remaining pagu of one OPD ({settings.opd_code}) from"
-            " Etalase's purchasing events."
+            " Etalase's purchasing events. Records are CloudEvents 1.0 in structured JSON mode"
+            " (content-type application/cloudevents+json); payloads below are their values."
         ),
     )
     app = FastStream(
-        broker, on_startup=[consumer.start], after_shutdown=[consumer.stop], specification=specification
+        broker,
+        on_startup=[consumer.start],
+        after_shutdown=[consumer.stop],
+        specification=specification,
     )
     app.context.set_global("opd_consumer", consumer)
     return app
+
+
+_ORDERS_DOC = (
+    "Every order event; those of orders placed by the configured OPD are kept. Keyed by"
+    " order_id, so one order's events are in order on one partition."
+)
+_BUDGETS_DOC = (
+    "Budget allocations (pagu) keyed by <fiscal_year>:<opd_code>; the newest sequence of the"
+    " configured OPD's key is kept."
+)
+
+
+def _log_outcomes(topic: str, outcomes: list[str]) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("%s: %s", topic, {o: outcomes.count(o) for o in set(outcomes)})

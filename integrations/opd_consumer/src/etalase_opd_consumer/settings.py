@@ -41,7 +41,9 @@ class Settings:
             raise SettingsError(f"OPD_CONSUMER_FISCAL_YEAR must be a year, not {year!r}")
         start = env.get("OPD_CONSUMER_START_FROM", "earliest").strip()
         if start not in ("earliest", "latest"):
-            raise SettingsError(f"OPD_CONSUMER_START_FROM must be earliest or latest, not {start!r}")
+            raise SettingsError(
+                f"OPD_CONSUMER_START_FROM must be earliest or latest, not {start!r}"
+            )
         return cls(
             database_url=required("OPD_CONSUMER_DATABASE_URL"),
             opd_code=required("OPD_CONSUMER_OPD_CODE"),

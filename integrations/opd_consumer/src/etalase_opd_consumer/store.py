@@ -201,13 +201,17 @@ async def apply_order_event(
     facts = _facts(event)
     created = await connection.execute(
         insert(orders)
-        .values(order_id=order_id, status=_STATUS[type(event)], sequence=sequence, applied=1, **facts)
+        .values(
+            order_id=order_id, status=_STATUS[type(event)], sequence=sequence, applied=1, **facts
+        )
         .on_conflict_do_nothing()
         .returning(orders.c.order_id)
     )
     if created.first() is not None:
         if sequence > 1:
-            log.warning("order %s: sequence %d arrived first (gap of %d)", order_id, sequence, sequence - 1)
+            log.warning(
+                "order %s: sequence %d arrived first (gap of %d)", order_id, sequence, sequence - 1
+            )
         return Outcome.APPLIED
 
     row = (
@@ -229,7 +233,9 @@ async def apply_order_event(
             )
         changes |= {"status": _STATUS[type(event)], "sequence": sequence}
     else:
-        log.info("order %s: late sequence %d (newest %d) fills a gap", order_id, sequence, row.sequence)
+        log.info(
+            "order %s: late sequence %d (newest %d) fills a gap", order_id, sequence, row.sequence
+        )
     await connection.execute(orders.update().where(orders.c.order_id == order_id).values(changes))
     return Outcome.APPLIED
 
