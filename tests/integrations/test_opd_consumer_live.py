@@ -252,6 +252,9 @@ async def test_the_consumers_tables_equal_purchasing_after_duplicates_and_a_rest
     await catalog.known(*products)
     await catalog.stop()
 
+    database_url = await new_database("opd")
+    group = f"test.opd-consumer.{uuid.uuid4().hex[:8]}"
+    await _join_at_the_end(infra.kafka, group)
     ours, theirs = new_opd(), new_opd()
     for opd, year in itertools.product((ours, theirs), YEARS):
         response = await purchasing.put(
@@ -261,9 +264,6 @@ async def test_the_consumers_tables_equal_purchasing_after_duplicates_and_a_rest
         )
         assert response.status_code == 200, response.text
 
-    database_url = await new_database("opd")
-    group = f"test.opd-consumer.{uuid.uuid4().hex[:8]}"
-    await _join_at_the_end(infra.kafka, group)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
@@ -310,15 +310,17 @@ async def test_the_consumers_tables_equal_purchasing_after_duplicates_and_a_rest
             "cancelled",
         }
 
-        async def caught_up() -> bool:
-            return await _consumer_view(engine, ours) == expected
-
-        try:
-            # it reads everything on the topics, other OPDs' traffic included
-            await eventually(caught_up, timeout=300, interval=2.0)
-        finally:
+        # it reads everything on the topics, other OPDs' traffic included; the final
+        # comparison shows the difference, should it never catch up
+        deadline = asyncio.get_running_loop().time() + 300
+        while asyncio.get_running_loop().time() < deadline:
+            if await _consumer_view(engine, ours) == expected:
+                break
+            await asyncio.sleep(2)
+        actual = await _consumer_view(engine, ours)
+        if actual != expected:
             print(process.tail())
-        assert await _consumer_view(engine, ours) == expected  # the diff, should it fail
+        assert actual == expected
         rows = await orders_of(engine)
         assert set(rows) == set(expected["orders"])  # nothing of the other OPD
         assert all(r["applied"] == r["sequence"] for r in rows.values())  # no gap left

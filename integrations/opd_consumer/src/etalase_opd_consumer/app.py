@@ -1,10 +1,11 @@
 """The FastStream application: two subscribers, one per purchasing topic, and the DLQs.
 
-A record is decoded from its value with `etalase_events.codec` (never from headers, so records
-written before and after the `event-type` header both read the same), applied in one database
-transaction, and only then acknowledged: FastStream commits the offset after the handler returns
-(`AckPolicy.NACK_ON_ERROR`), and seeks back to the record when the handler raises, so a crash or a
-database outage redelivers instead of losing. Redelivery is harmless: see `store`.
+Records come in batches. Each is decoded from its value with `etalase_events.codec` (never from
+headers alone, so records written before and after the `event-type` header read the same); a
+batch is applied in one database transaction and only then acknowledged: FastStream commits the
+offsets after the handler returns (`AckPolicy.NACK_ON_ERROR`) and seeks back to the batch's first
+records when it raises, so a crash or a database outage redelivers instead of losing.
+Redelivery is harmless: see `store`.
 """
 
 import asyncio
