@@ -38,7 +38,7 @@ test: up
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy libs services bench chaos demo deploy tests
+	$(UV) run --frozen mypy libs services integrations bench chaos demo deploy tests
 	$(UV) run --frozen python -m etalase_events.schemas --check
 	$(UV) run --frozen python -m etalase_events.compat
 	bash deploy/validate.sh
