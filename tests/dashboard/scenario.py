@@ -86,7 +86,7 @@ class Scenario:
                 [
                     line(1, 120 * M, Catalog.LOKAL, tkdn="45", bmp="10", quantity=4),
                     line(2, 60 * M, Catalog.NASIONAL, tkdn="20", alternative=True).model_copy(
-                        update={"pdn_alternatives": list(PASSED_OVER)}
+                        update={"pdn_alternatives": PASSED_OVER}
                     ),
                 ],
                 wib(3, 10),
