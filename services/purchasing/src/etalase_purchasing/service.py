@@ -82,8 +82,7 @@ async def allocate_budget(
             sequence=budget.version,
             time=budget.allocated_at,
         )
-        committed = await db.committed_spend(session, fiscal_year, opd_code)
-    return BudgetPublic.of(budget, committed)
+    return BudgetPublic.of(budget, budget.committed_idr)
 
 
 async def list_budgets(
@@ -150,11 +149,13 @@ async def place_order(
             f"OPD {request.opd_code} has no budget for {request.fiscal_year}",
             rule="budget_missing",
         )
-    committed = await db.committed_spend(session, budget.fiscal_year, budget.opd_code)
     with domain_rules():
         domain.check_fits_pagu(
-            pagu_idr=budget.pagu_idr, committed_idr=committed, order_total_idr=draft.total_idr
+            pagu_idr=budget.pagu_idr,
+            committed_idr=budget.committed_idr,
+            order_total_idr=draft.total_idr,
         )
+    budget.committed_idr += draft.total_idr  # written with the order, under the row's lock
     event = OrderPlaced(
         order_id=str(uuid.uuid4()),
         opd_code=budget.opd_code,
@@ -233,6 +234,7 @@ async def change_order(
             assert reason is not None  # the API requires it
             order.cancelled_at, order.cancel_reason = now, reason
             event = OrderCancelled(order_id=order_id, reason=reason, cancelled_at=now)
+            await db.release_committed(session, order)
         session.add(order)
         await enqueue(
             session, event, source=SOURCE, subject=order_id, sequence=order.version, time=now
