@@ -126,7 +126,8 @@ class OutboxRelay:
     PostgreSQL delivers at commit) and polls every `idle_poll_seconds` besides, for a
     notification missed while its listening connection was down. While a batch's
     acknowledgements are in flight it claims and sends the next one, in the same transaction, so
-    the bucket locks that keep each key in order are held throughout.
+    the bucket locks that keep each key in order are held throughout; the transaction commits
+    once every record it claimed was acknowledged.
     """
 
     def __init__(
@@ -235,7 +236,7 @@ class OutboxRelay:
                 buckets = await self._lock_free_buckets(connection)
                 if not buckets:
                     return 0
-                rows = await self._claim(connection, buckets, claimed=[])
+                rows = await self._claim(connection, buckets)
                 claims = 1
                 while rows or in_flight:
                     if rows:
@@ -243,21 +244,14 @@ class OutboxRelay:
                     more = len(rows) == self._batch_size and claims < self._batches_per_transaction
                     rows = []
                     if more:
-                        claimed = [row.position for batch, _ in in_flight for row in batch]
-                        rows = await self._claim(connection, buckets, claimed=claimed)
+                        rows = await self._claim(connection, buckets)
                         claims += 1
                     # at most two batches in flight: the oldest is awaited before a third is sent
                     if in_flight and (len(in_flight) == 2 or not rows):
                         batch, acks = in_flight.popleft()
                         await acks
-                        await connection.execute(
-                            text(
-                                "UPDATE outbox SET published_at = now()"
-                                " WHERE position = ANY(:positions)"
-                            ),
-                            {"positions": [row.position for row in batch]},
-                        )
                         published += len(batch)
+                # the commit makes the claims' marks durable, only now that every ack arrived
         finally:
             for _, acks in in_flight:
                 # a failed transaction leaves its rows unmarked: they are sent again, in order
@@ -278,29 +272,30 @@ class OutboxRelay:
         )
         return [row[0] for row in result]
 
-    async def _claim(
-        self, connection: AsyncConnection, buckets: list[int], *, claimed: list[int]
-    ) -> list[_Row]:
+    async def _claim(self, connection: AsyncConnection, buckets: list[int]) -> list[_Row]:
+        """The next rows in position order, marked published in this transaction: a failure
+        before the commit (a missing ack, a crash) leaves them unpublished, and the next claim
+        of the same transaction, made while they are in flight, passes over them."""
         # The oldest unpublished positions are found bucket by bucket in the partial index
         # (bucket, position): a plain `bucket = ANY(...) ORDER BY position` lets the planner walk
         # the primary key past every published row still kept, so each batch costs more the
         # more rows were published before it (a 200,000-row backlog drained 4x slower at its end).
-        # `claimed` are the rows of this transaction sent but not marked yet.
         result = await connection.execute(
             text(
-                "SELECT position, topic, message_key, event_type, payload, traceparent, tracestate"
-                " FROM outbox WHERE position IN ("
+                "UPDATE outbox SET published_at = now() WHERE position IN ("
+                "SELECT position FROM outbox WHERE position IN ("
                 "SELECT next.position FROM unnest(CAST(:buckets AS int[])) AS b(bucket)"
                 " CROSS JOIN LATERAL (SELECT position FROM outbox"
                 " WHERE published_at IS NULL AND outbox.bucket = b.bucket"
-                " AND position <> ALL(CAST(:claimed AS bigint[]))"
                 " ORDER BY position LIMIT :limit) AS next"
                 " ORDER BY next.position LIMIT :limit)"
-                " ORDER BY position FOR UPDATE SKIP LOCKED"
+                " FOR UPDATE SKIP LOCKED)"
+                " RETURNING position, topic, message_key, event_type, payload, traceparent,"
+                " tracestate"
             ),
-            {"buckets": buckets, "limit": self._batch_size, "claimed": claimed},
+            {"buckets": buckets, "limit": self._batch_size},
         )
-        return [_Row(*row) for row in result]
+        return sorted((_Row(*row) for row in result), key=lambda row: row.position)
 
     async def _send(self, rows: list[_Row]) -> "asyncio.Future[list[object]]":
         """Queues the batch; the future resolves when Kafka acknowledged every record.
