@@ -7,12 +7,15 @@ from bench.report import Row, table
 
 METHOD = """\
 - **Order write path**: 32 clients in a closed loop (each sends its next request when the last one
-  answered) over one httpx `AsyncClient`, for a warm-up that is not counted and then a fixed
-  window; the figure is 201s per second in the window. Every order is a seeded random choice of OPD
-  (each with its own budget), vendor and one to three of its products, with an `Idempotency-Key`,
-  a buyer token of the OPD, and the `POST /orders` body of api.md. The **baseline** is
-  `bench/baseline_app.py`: FastAPI under uvicorn (one process, like each service) inserting the same
-  body as one row with asyncpg, taking the very same requests from the same client first. The CPU
+  answered) driven by `wrk` (one thread, 32 connections, a Lua script handing out requests
+  prepared beforehand, each used once; `bench/wrk.py`; httpx when wrk is not installed), a warm-up
+  run that is not counted and then a fixed window; the figure is 201s per second in the window and
+  the generator's CPU is the kernel's account of the finished wrk process. Every order is a
+  seeded random choice of OPD (each with its own budget), vendor and one to three of its products,
+  with its own `Idempotency-Key`, a buyer token of the OPD, and the `POST /orders` body of
+  api.md. The **baseline** is `bench/baseline_app.py`: FastAPI under uvicorn (one process, like
+  each service) inserting the same body as one row with asyncpg, taking the same kind of requests
+  from the same generator first. The CPU
   each request cost (server, and the PostgreSQL backends of its database) is given next to the
   rates: it moves much less with other load than the rates do. When the load generator used a
   whole core the row says so: the server could then have served more than the figure.

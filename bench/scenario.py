@@ -49,13 +49,20 @@ class Ledger:
     """Every order the benchmark placed, per OPD, in the order their 201s arrived."""
 
     placed: dict[str, list[Answer]] = field(default_factory=lambda: defaultdict(list))
+    counted: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """Orders placed where only their number per OPD is known (the wrk load generator's)."""
 
     def record(self, answer: Answer) -> None:
         if answer.status == 201:
             self.placed[answer.call.tag].append(answer)
 
+    def add(self, placed_by_opd: dict[str, int]) -> None:
+        for opd, placed in placed_by_opd.items():
+            self.counted[opd] += placed
+
     def counts(self) -> dict[str, int]:
-        return {opd: len(answers) for opd, answers in self.placed.items()}
+        opds = self.placed.keys() | self.counted.keys()
+        return {opd: len(self.placed.get(opd, ())) + self.counted.get(opd, 0) for opd in opds}
 
 
 @dataclass

@@ -6,6 +6,7 @@ rates move with the other load, the cost per request much less."""
 
 from typing import Any
 
+from bench import wrk
 from bench.cpu import CpuMeter
 from bench.load import Throughput, client, closed_loop
 from bench.scenario import Scenario
@@ -30,6 +31,27 @@ async def measure(
     measure_s: float,
     meter: CpuMeter,
 ) -> dict[str, Any]:
+    if wrk.available():
+        bare_run = await wrk.closed_loop(
+            baseline_url,
+            scenario.next_order,
+            clients=clients,
+            warmup_s=warmup_s,
+            measure_s=measure_s,
+            meter=meter,
+        )
+        orders_run = await wrk.closed_loop(
+            purchasing_url,
+            scenario.next_order,
+            clients=clients,
+            warmup_s=warmup_s,
+            measure_s=measure_s,
+            meter=meter,
+        )
+        scenario.ledger.add(orders_run.created_by_tag)
+        return _figures(
+            "wrk", clients, warmup_s, measure_s, bare_run.throughput, orders_run.throughput
+        )
     async with client(baseline_url, clients) as http:
         bare = await closed_loop(
             http,
@@ -49,7 +71,19 @@ async def measure(
             meter=meter,
             on_answer=scenario.ledger.record,
         )
+    return _figures("httpx", clients, warmup_s, measure_s, bare, orders)
+
+
+def _figures(
+    generator: str,
+    clients: int,
+    warmup_s: float,
+    measure_s: float,
+    bare: Throughput,
+    orders: Throughput,
+) -> dict[str, Any]:
     return {
+        "load_generator": generator,
         "clients": clients,
         "warmup_s": warmup_s,
         "measure_s": measure_s,

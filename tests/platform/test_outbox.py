@@ -157,6 +157,45 @@ async def test_a_rolled_back_transaction_publishes_nothing(
     await engine.dispose()
 
 
+async def test_a_commit_wakes_the_idle_relay_without_waiting_for_its_poll(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
+) -> None:
+    topic = await new_topic("wakeup")
+    _, engine = await _database(new_database)
+    sessions = session_factory(engine)
+    producer = kafka_producer(infra.kafka, "relay")
+    await producer.start()
+    # a poll a minute apart: only the writing transaction's notification can bring the events
+    # out within the test's timeouts
+    relay = OutboxRelay(engine, producer, service="test", idle_poll_seconds=60)
+    relaying = asyncio.create_task(relay.run_forever())
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=infra.kafka, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    try:
+        await asyncio.sleep(1)  # the relay found nothing and idles
+        for vendor_id in ("v-first", "v-second"):
+            async with sessions() as session, session.begin():
+                await enqueue(
+                    session,
+                    verified(vendor_id),
+                    source="t",
+                    subject=vendor_id,
+                    sequence=1,
+                    topic=topic,
+                )
+            record = await asyncio.wait_for(consumer.getone(), timeout=20)
+            assert decode(record.value).event.vendor_id == vendor_id  # type: ignore[attr-defined]
+            await asyncio.sleep(0.5)  # idle again before the next commit
+    finally:
+        relaying.cancel()
+        await asyncio.gather(relaying, return_exceptions=True)
+        await consumer.stop()
+        await producer.stop()
+        await engine.dispose()
+
+
 async def _read_all(kafka: str, topic: str, *, expected: int, timeout: float = 30) -> list[bytes]:
     consumer = AIOKafkaConsumer(
         topic,

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
+from etalase_events import lean
 from etalase_events.envelope import CloudEvent, CloudEventAttributes, new_envelope
 from etalase_events.models import EVENT_TYPES, Event
 from etalase_events.upcasting import upcast
@@ -136,10 +137,15 @@ def decode(value: bytes | None, headers: Sequence[tuple[str, bytes]] = ()) -> De
     """The envelope and the (upcast) event of a record's value.
 
     The envelope in the value is authoritative; `headers` are accepted for symmetry with
-    `encode` and not needed to decode a structured-mode record.
+    `encode` and not needed to decode a structured-mode record. A record of a current event type
+    is decoded by `etalase_events.lean` (msgspec, the same rules); what that does not accept is
+    decided by pydantic, which names the reason.
     """
     if value is None:
         raise MalformedRecord("record has no value")
+    fast = lean.decode(value)
+    if fast is not None:
+        return DecodedEvent(*fast, value)
     try:
         current = _CURRENT_ENVELOPES.validate_json(value)
         return DecodedEvent(current, current.data, value)

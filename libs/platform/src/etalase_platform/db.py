@@ -19,7 +19,9 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # no ping per checkout (a round trip per transaction): a connection the server closed
+        # fails its statement, the pool drops it, and callers answer 503 or retry
+        pool_pre_ping=False,
         hide_parameters=True,
     )
 

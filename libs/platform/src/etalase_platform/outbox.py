@@ -10,9 +10,11 @@
 """
 
 import asyncio
+import contextlib
 import logging
 import random
 import zlib
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,18 +23,24 @@ from etalase_events import codec
 from etalase_events.envelope import CloudEvent, new_envelope
 from etalase_events.models import Event
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Link, SpanContext, SpanKind
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from etalase_platform import metrics
 from etalase_platform.outages import log_failure
-from etalase_platform.telemetry import context_from_headers, current_trace_headers, tracer
+from etalase_platform.telemetry import (
+    current_trace_headers,
+    span_context_from_traceparent,
+    tracer,
+)
 
 log = logging.getLogger(__name__)
 
 BUCKETS = 32
 _ADVISORY_NAMESPACE = 0x0E7A  # first key of pg_try_advisory_xact_lock(int, int)
+NOTIFY_CHANNEL = "etalase_outbox"
+_MAX_LINKS = 128  # the SDK's default span link limit: more would be dropped anyway
 
 
 def bucket_of(key: str) -> int:
@@ -56,11 +64,14 @@ async def enqueue(
     envelope = new_envelope(event, source=source, subject=subject, sequence=sequence, time=time)
     record = codec.encode(envelope)
     traceparent, tracestate = current_trace_headers()
+    # the notification, sent at commit only, wakes the relays (see OutboxRelay); made by the
+    # insert itself, so that it costs no round trip of its own
     await session.execute(
         text(
             "INSERT INTO outbox (event_id, topic, message_key, bucket, sequence, event_type,"
-            " payload, traceparent, tracestate) VALUES (:event_id, :topic, :key, :bucket,"
-            " :sequence, :event_type, :payload, :traceparent, :tracestate)"
+            " payload, traceparent, tracestate) SELECT :event_id, :topic, :key, :bucket,"
+            " :sequence, :event_type, :payload, :traceparent, :tracestate"
+            f" FROM pg_notify('{NOTIFY_CHANNEL}', '') AS notified"
         ),
         {
             "event_id": envelope.id,
@@ -106,7 +117,20 @@ class _Row:
     tracestate: str | None
 
 
+_Batch = tuple[list[_Row], "asyncio.Future[list[object]]"]
+
+
 class OutboxRelay:
+    """Publishes committed outbox rows in position order, bucket by bucket.
+
+    It wakes up when a writing transaction commits (`enqueue` notifies `NOTIFY_CHANNEL`, which
+    PostgreSQL delivers at commit) and polls every `idle_poll_seconds` besides, for a
+    notification missed while its listening connection was down. While a batch's
+    acknowledgements are in flight it claims and sends the next one, in the same transaction, so
+    the bucket locks that keep each key in order are held throughout; the transaction commits
+    once every record it claimed was acknowledged.
+    """
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -114,54 +138,128 @@ class OutboxRelay:
         *,
         service: str,
         batch_size: int = 500,
-        idle_poll_seconds: float = 0.02,
+        idle_poll_seconds: float = 1.0,
+        batches_per_transaction: int = 20,
     ) -> None:
         self._engine = engine
         self._producer = producer
         self._service = service
         self._batch_size = batch_size
         self._idle_poll_seconds = idle_poll_seconds
+        # bounds what a crash re-sends and how long one relay keeps other relays off its buckets
+        self._batches_per_transaction = batches_per_transaction
         self._tracer = tracer("etalase.outbox")
+        self._wake = asyncio.Event()
+        self._listening = False
+
+    @property
+    def listening(self) -> bool:
+        """Whether commits of new rows wake the relay (else it only polls)."""
+        return self._listening
 
     async def run_forever(self) -> None:
-        idle = self._idle_poll_seconds
+        listener = asyncio.create_task(self._listen_forever())
+        try:
+            while True:
+                # cleared before the claim: a commit notified during it makes the next round
+                # start at once
+                self._wake.clear()
+                try:
+                    published = await self.publish_batch()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    log_failure(log, "%s: outbox relay failed; retrying", error, self._service)
+                    await asyncio.sleep(1.0)
+                    continue
+                if published == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._idle_poll_seconds)
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+
+    async def _listen_forever(self) -> None:
         while True:
             try:
-                published = await self.publish_batch()
+                await self._listen()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log_failure(log, "%s: outbox relay failed; retrying", error, self._service)
-                await asyncio.sleep(1.0)
-                continue
-            if published == 0:
-                await asyncio.sleep(idle)
-                idle = min(idle * 2, 0.2)
-            else:
-                idle = self._idle_poll_seconds
+                log.warning("outbox relay cannot listen for commits (%s); polling", error)
+            finally:
+                self._listening = False
+            await asyncio.sleep(min(5.0, self._idle_poll_seconds))
+
+    async def _listen(self) -> None:
+        """Holds one connection LISTENing until it breaks."""
+        lost = asyncio.Event()
+        async with self._engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+
+            def notified(*_: object) -> None:
+                self._wake.set()
+
+            raw.add_termination_listener(lambda _: lost.set())
+            await raw.add_listener(NOTIFY_CHANNEL, notified)
+            self._listening = True
+            # rows committed before LISTEN took effect are claimed by this round
+            self._wake.set()
+            try:
+                while not lost.is_set():
+                    # a connection closed without a termination message shows on the next query
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), 30)
+                    if not lost.is_set():
+                        await raw.execute("SELECT 1")
+            finally:
+                if not raw.is_closed():
+                    await raw.remove_listener(NOTIFY_CHANNEL, notified)
+                    # the pool must not hand out a connection still LISTENing
+                    await raw.execute("UNLISTEN *")
 
     async def publish_batch(self) -> int:
-        """Claim, publish and mark one batch; returns how many rows were published."""
-        # the relay's own SQL (polled many times a second) would drown the traces; its publish
-        # spans are created by hand and still join each request's trace
-        with suppress_instrumentation():
-            return await self._publish_batch()
+        """Claim, publish and mark rows in one transaction; returns how many were published.
 
-    async def _publish_batch(self) -> int:
-        async with self._engine.begin() as connection:
-            buckets = await self._lock_free_buckets(connection)
-            if not buckets:
-                return 0
-            rows = await self._claim(connection, buckets)
-            if rows:
-                await self._publish(rows)
-                await connection.execute(
-                    text("UPDATE outbox SET published_at = now() WHERE position = ANY(:positions)"),
-                    {"positions": [row.position for row in rows]},
-                )
-        if rows:
-            metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
-        return len(rows)
+        Up to `batches_per_transaction` batches, each claimed while the previous one's
+        acknowledgements are in flight."""
+        # the relay's own SQL (polled many times a second) would drown the traces; its publish
+        # spans are created by hand and link each request's trace
+        with suppress_instrumentation():
+            return await self._publish_batches()
+
+    async def _publish_batches(self) -> int:
+        published = 0
+        in_flight: deque[_Batch] = deque()
+        try:
+            async with self._engine.begin() as connection:
+                buckets = await self._lock_free_buckets(connection)
+                if not buckets:
+                    return 0
+                rows = await self._claim(connection, buckets)
+                claims = 1
+                while rows or in_flight:
+                    if rows:
+                        in_flight.append((rows, await self._send(rows)))
+                    more = len(rows) == self._batch_size and claims < self._batches_per_transaction
+                    rows = []
+                    if more:
+                        rows = await self._claim(connection, buckets)
+                        claims += 1
+                    # at most two batches in flight: the oldest is awaited before a third is sent
+                    if in_flight and (len(in_flight) == 2 or not rows):
+                        batch, acks = in_flight.popleft()
+                        await acks
+                        published += len(batch)
+                # the commit makes the claims' marks durable, only now that every ack arrived
+        finally:
+            for _, acks in in_flight:
+                # a failed transaction leaves its rows unmarked: they are sent again, in order
+                acks.add_done_callback(_retrieve)
+        if published:
+            metrics.OUTBOX_PUBLISHED.labels(self._service).inc(published)
+        return published
 
     async def _lock_free_buckets(self, connection: AsyncConnection) -> list[int]:
         order = list(range(BUCKETS))
@@ -176,53 +274,78 @@ class OutboxRelay:
         return [row[0] for row in result]
 
     async def _claim(self, connection: AsyncConnection, buckets: list[int]) -> list[_Row]:
+        """The next rows in position order, marked published in this transaction: a failure
+        before the commit (a missing ack, a crash) leaves them unpublished, and the next claim
+        of the same transaction, made while they are in flight, passes over them."""
         # The oldest unpublished positions are found bucket by bucket in the partial index
         # (bucket, position): a plain `bucket = ANY(...) ORDER BY position` lets the planner walk
         # the primary key past every published row still kept, so each batch costs more the
         # more rows were published before it (a 200,000-row backlog drained 4x slower at its end).
         result = await connection.execute(
             text(
-                "SELECT position, topic, message_key, event_type, payload, traceparent, tracestate"
-                " FROM outbox WHERE position IN ("
+                "UPDATE outbox SET published_at = now() WHERE position IN ("
+                "SELECT position FROM outbox WHERE position IN ("
                 "SELECT next.position FROM unnest(CAST(:buckets AS int[])) AS b(bucket)"
                 " CROSS JOIN LATERAL (SELECT position FROM outbox"
                 " WHERE published_at IS NULL AND outbox.bucket = b.bucket"
                 " ORDER BY position LIMIT :limit) AS next"
                 " ORDER BY next.position LIMIT :limit)"
-                " ORDER BY position FOR UPDATE SKIP LOCKED"
+                " FOR UPDATE SKIP LOCKED)"
+                " RETURNING position, topic, message_key, event_type, payload, traceparent,"
+                " tracestate"
             ),
             {"buckets": buckets, "limit": self._batch_size},
         )
-        return [_Row(*row) for row in result]
+        return sorted((_Row(*row) for row in result), key=lambda row: row.position)
 
-    async def _publish(self, rows: list[_Row]) -> None:
-        # send() only queues the record, so the whole batch is in flight at once; per-partition
-        # order is kept by the producer (idempotent, one in-flight request per partition).
-        deliveries = []
-        for row in rows:
-            parent = context_from_headers(
-                {"traceparent": row.traceparent or "", "tracestate": row.tracestate or ""}
-            )
-            with self._tracer.start_as_current_span(
-                f"{row.topic} publish",
-                context=parent,
-                kind=SpanKind.PRODUCER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.operation.type": "publish",
-                    "messaging.destination.name": row.topic,
-                    "messaging.kafka.message.key": row.key,
-                    "cloudevents.event_type": row.event_type,
-                },
-            ):
-                # the record carries the publish span, itself a child of the request's span
-                headers = kafka_headers(row.event_type)
-                deliveries.append(
-                    await self._producer.send(
-                        row.topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
-                    )
+    async def _send(self, rows: list[_Row]) -> "asyncio.Future[list[object]]":
+        """Queues the batch; the future resolves when Kafka acknowledged every record.
+
+        Each record carries the trace context stored with its row, so consumers continue the
+        writing request's trace; the batch gets one producer span linked to those traces (a span
+        per record cost more than the rest of the relay's work on it)."""
+        topics = {row.topic for row in rows}
+        links = _links(rows)
+        with self._tracer.start_as_current_span(
+            f"{next(iter(topics))} publish" if len(topics) == 1 else "publish",
+            kind=SpanKind.PRODUCER,
+            links=links,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "publish",
+                "messaging.batch.message_count": len(rows),
+                **({"messaging.destination.name": next(iter(topics))} if len(topics) == 1 else {}),
+            },
+        ):
+            # send() only queues the record; per-partition order is kept by the producer
+            # (idempotent, one in-flight request per partition)
+            deliveries = [
+                await self._producer.send(
+                    row.topic,
+                    value=row.payload.encode(),
+                    key=row.key.encode(),
+                    headers=codec.kafka_headers(
+                        row.event_type, traceparent=row.traceparent, tracestate=row.tracestate
+                    ),
                 )
-        await asyncio.gather(*deliveries)
+                for row in rows
+            ]
+        return asyncio.gather(*deliveries)
+
+
+def _links(rows: list[_Row]) -> list[Link]:
+    contexts: dict[str, SpanContext] = {}
+    for row in rows:
+        if row.traceparent and row.traceparent not in contexts and len(contexts) < _MAX_LINKS:
+            context = span_context_from_traceparent(row.traceparent)
+            if context is not None:
+                contexts[row.traceparent] = context
+    return [Link(context) for context in contexts.values()]
+
+
+def _retrieve(future: "asyncio.Future[list[object]]") -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 async def backlog(engine: AsyncEngine) -> tuple[int, float]:

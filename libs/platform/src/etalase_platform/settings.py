@@ -44,7 +44,8 @@ class ServiceSettings(BaseSettings):
     answers every Host. Nothing echoes the Host either way (no redirects are sent)."""
 
     relay_batch_size: int = 500
-    relay_idle_poll_seconds: float = 0.02
+    # the relay wakes on each commit (LISTEN/NOTIFY); this poll only covers a missed notification
+    relay_idle_poll_seconds: float = 1.0
     # published outbox rows and applied-event ids are kept this long for audits and dedup
     outbox_retention_hours: float = 24.0
     inbox_retention_days: float = 14.0

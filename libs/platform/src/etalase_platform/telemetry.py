@@ -98,5 +98,19 @@ def context_from_headers(headers: Sequence[tuple[str, bytes]] | Mapping[str, str
     return _propagator.extract(carrier, context=otel_context.Context())
 
 
+def span_context_from_traceparent(traceparent: str) -> trace.SpanContext | None:
+    """The remote span a W3C ``traceparent`` names (to link to), or None if it is not one."""
+    parts = traceparent.split("-")
+    if len(parts) < 4 or len(parts[0]) != 2 or len(parts[1]) != 32 or len(parts[2]) != 16:
+        return None
+    try:
+        trace_id, span_id, flags = int(parts[1], 16), int(parts[2], 16), int(parts[3][:2], 16)
+    except ValueError:
+        return None
+    if parts[0] == "ff" or not trace_id or not span_id:
+        return None
+    return trace.SpanContext(trace_id, span_id, is_remote=True, trace_flags=trace.TraceFlags(flags))
+
+
 def tracer(name: str) -> trace.Tracer:
     return trace.get_tracer(name)

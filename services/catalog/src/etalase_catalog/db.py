@@ -181,6 +181,18 @@ async def lock_vendor(session: AsyncSession, vendor_id: str, *, share: bool) -> 
     return (await session.exec(query)).first()
 
 
+async def lock_vendors(session: AsyncSession, vendor_ids: list[str]) -> list[VendorRow]:
+    """Vendor rows locked exclusively, in `vendor_id` order (as the consumer changing them)."""
+    query = (
+        select(VendorRow)
+        .where(col(VendorRow.vendor_id).in_(vendor_ids))
+        .order_by(col(VendorRow.vendor_id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(await session.exec(query))
+
+
 async def product_vendor_id(session: AsyncSession, product_id: str) -> str | None:
     query = select(ProductRow.vendor_id).where(ProductRow.product_id == product_id)
     return (await session.exec(query)).first()

@@ -1,5 +1,7 @@
 """The registration events the catalog consumes, to keep its own view of vendors."""
 
+from collections.abc import Sequence
+
 from etalase_events.models import (
     VendorProfileUpdated,
     VendorRegistered,
@@ -10,6 +12,7 @@ from etalase_events.models import (
 from etalase_events.topics import VENDORS
 from etalase_platform.consumer import Delivery, Dispatcher
 from etalase_platform.runtime import Subscription
+from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_catalog import service
@@ -29,11 +32,32 @@ async def on_vendor_event(session: AsyncSession, delivery: Delivery) -> None:
     await service.hear_vendor_event(session, event.vendor_id, event, delivery.sequence)
 
 
-def subscriptions() -> list[Subscription]:
-    return [
-        Subscription(
-            name="vendors",
-            topics=[VENDORS],
-            projector=Dispatcher(dict.fromkeys(VENDOR_EVENTS, on_vendor_event)),
+class Vendors:
+    """Applies a batch of registration events: the vendors' rows locked in one statement, then
+    each event in order, as event by event (what each changes is flushed once, at the commit)."""
+
+    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        mine = [d for d in deliveries if isinstance(d.event, VENDOR_EVENTS)]
+        if not mine:
+            return
+        locked = await service.lock_vendors(
+            session,
+            {d.event.vendor_id for d in mine},  # type: ignore[attr-defined]
         )
-    ]
+        for delivery in mine:
+            event = delivery.event
+            assert isinstance(event, VENDOR_EVENTS)
+            # products following a new status are published within the event's trace
+            with trace.use_span(delivery.span, end_on_exit=False):
+                await service.hear_vendor_event(
+                    session, event.vendor_id, event, delivery.sequence, locked=locked
+                )
+
+
+def one_by_one() -> Dispatcher:
+    """The same view applied event by event (the oracle of the batched one's tests)."""
+    return Dispatcher(dict.fromkeys(VENDOR_EVENTS, on_vendor_event))
+
+
+def subscriptions() -> list[Subscription]:
+    return [Subscription(name="vendors", topics=[VENDORS], projector=Vendors())]

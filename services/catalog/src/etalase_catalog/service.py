@@ -194,12 +194,27 @@ def _actor(principal: Principal, product: Product) -> Actor:
 # --- the vendor view, from registration events ----------------------------------------------
 
 
+async def lock_vendors(session: AsyncSession, vendor_ids: set[str]) -> dict[str, db.VendorRow]:
+    """The rows of the vendors a batch of registration events is about, locked in one statement
+    (`hear_vendor_event` takes them, and adds those it creates)."""
+    return {row.vendor_id: row for row in await db.lock_vendors(session, sorted(vendor_ids))}
+
+
 async def hear_vendor_event(
-    session: AsyncSession, vendor_id: str, event: Event, sequence: int
+    session: AsyncSession,
+    vendor_id: str,
+    event: Event,
+    sequence: int,
+    *,
+    locked: dict[str, db.VendorRow] | None = None,
 ) -> None:
     """Apply a registration event in the consumer's transaction; a stale or repeated one is a
-    no-op. A new status delists or relists the vendor's products, with their events."""
-    row = await db.lock_vendor(session, vendor_id, share=False)
+    no-op. A new status delists or relists the vendor's products, with their events. `locked`:
+    the rows of `lock_vendors`, when the event is one of a batch."""
+    if locked is None:
+        row = await db.lock_vendor(session, vendor_id, share=False)
+    else:
+        row = locked.get(vendor_id)
     before = db.vendor_view(row) if row else VendorView(vendor_id)
     after = before.heard(sequence, domain.vendor_facts(event))
     if after is before:
@@ -208,6 +223,8 @@ async def hear_vendor_event(
     if row is None:
         row = db.VendorRow(vendor_id=vendor_id, updated_at=now)
         session.add(row)
+        if locked is not None:
+            locked[vendor_id] = row
     db.store_vendor(row, after, now)
     status_news = after.fact_versions.get("status") != before.fact_versions.get("status")
     if status_news and after.status is not None:

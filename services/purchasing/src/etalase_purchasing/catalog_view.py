@@ -5,7 +5,7 @@ Each write applies an event only when it is newer than what the row already refl
 aggregate's `sequence`), so redelivered or stale events change nothing.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,53 +28,86 @@ from etalase_purchasing.domain import KnownProduct, VendorFacts
 # --- writes (event handlers) -------------------------------------------------------------------
 
 
+_ROWS_PER_STATEMENT = 1000  # 14 parameters a row, within PostgreSQL's 32,767 per statement
+
+
 async def record_listing(session: AsyncSession, event: ProductListed, sequence: int) -> None:
-    product = {
-        "vendor_id": event.vendor_id,
-        "catalog": event.catalog.value,
-        "catalog_region_code": event.catalog_region_code,
-        "category": event.category,
-        "name": event.name,
-        "unit": event.unit,
-        "price_idr": event.price_idr,
-        "domestic": event.domestic,
-        "tkdn_pct": event.tkdn_pct,
-        "bmp_pct": event.bmp_pct,
-        "pdn_wajib": meets_pdn_wajib(event.tkdn_pct, event.bmp_pct),
-        "tayang": True,
-        "sequence": sequence,
-    }
-    insert = pg_insert(CatalogProduct).values(product_id=event.product_id, **product)
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["product_id"],
-            set_=product,
-            where=col(CatalogProduct.sequence) < insert.excluded.sequence,
+    await record_listings(session, [(event, sequence)])
+
+
+async def record_listings(
+    session: AsyncSession, listings: Sequence[tuple[ProductListed, int]]
+) -> None:
+    """Listings with their sequences, in the order they arrived: a statement for the products and
+    one for the vendors' snapshots, whatever their number. A listing sets the whole row, so only
+    each product's newest one needs writing (one statement may not write a row twice)."""
+    newest: dict[str, tuple[ProductListed, int]] = {}
+    for event, sequence in listings:
+        if event.product_id not in newest or newest[event.product_id][1] < sequence:
+            newest[event.product_id] = (event, sequence)
+    rows = [
+        {
+            "product_id": event.product_id,
+            "vendor_id": event.vendor_id,
+            "catalog": event.catalog.value,
+            "catalog_region_code": event.catalog_region_code,
+            "category": event.category,
+            "name": event.name,
+            "unit": event.unit,
+            "price_idr": event.price_idr,
+            "domestic": event.domestic,
+            "tkdn_pct": event.tkdn_pct,
+            "bmp_pct": event.bmp_pct,
+            "pdn_wajib": meets_pdn_wajib(event.tkdn_pct, event.bmp_pct),
+            "tayang": True,
+            "sequence": sequence,
+        }
+        for event, sequence in newest.values()
+    ]
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        insert = pg_insert(CatalogProduct).values(rows[start : start + _ROWS_PER_STATEMENT])
+        await session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["product_id"],
+                set_={name: insert.excluded[name] for name in rows[0] if name != "product_id"},
+                where=col(CatalogProduct.sequence) < insert.excluded.sequence,
+            )
         )
-    )
-    await _record_listing_snapshot(session, event)
+    await _record_listing_snapshots(session, [event for event, _ in listings])
 
 
-async def _record_listing_snapshot(session: AsyncSession, event: ProductListed) -> None:
+async def _record_listing_snapshots(session: AsyncSession, events: list[ProductListed]) -> None:
     # Listings of different products of one vendor arrive in no particular order: keep the
-    # snapshot of the newest listing.
-    snapshot = {
-        "listing_scale": event.vendor_scale.value,
-        "listing_legal_form": event.vendor_legal_form.value,
-        "listing_region_code": event.vendor_region_code,
-        "listing_at": event.listed_at,
-    }
-    insert = pg_insert(VendorFactsRow).values(vendor_id=event.vendor_id, sequence=0, **snapshot)
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["vendor_id"],
-            set_=snapshot,
-            where=or_(
-                col(VendorFactsRow.listing_at).is_(None),
-                col(VendorFactsRow.listing_at) <= insert.excluded.listing_at,
-            ),
+    # snapshot of the newest listing (of equally new ones, the last to arrive).
+    newest: dict[str, ProductListed] = {}
+    for event in events:
+        if event.vendor_id not in newest or newest[event.vendor_id].listed_at <= event.listed_at:
+            newest[event.vendor_id] = event
+    rows = [
+        {
+            "vendor_id": event.vendor_id,
+            "sequence": 0,
+            "listing_scale": event.vendor_scale.value,
+            "listing_legal_form": event.vendor_legal_form.value,
+            "listing_region_code": event.vendor_region_code,
+            "listing_at": event.listed_at,
+        }
+        for event in newest.values()
+    ]
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        insert = pg_insert(VendorFactsRow).values(rows[start : start + _ROWS_PER_STATEMENT])
+        await session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["vendor_id"],
+                set_={
+                    name: insert.excluded[name] for name in rows[0] if name.startswith("listing")
+                },
+                where=or_(
+                    col(VendorFactsRow.listing_at).is_(None),
+                    col(VendorFactsRow.listing_at) <= insert.excluded.listing_at,
+                ),
+            )
         )
-    )
 
 
 async def update_product(

@@ -8,15 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Numeric, func, or_
+from sqlalchemy import BigInteger, Column, DateTime, Numeric, func, or_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import registry
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from etalase_purchasing.domain import COMMITTING_STATUSES
 
 
 def _utc() -> Any:
@@ -44,6 +42,9 @@ class Budget(Table, table=True):
     opd_name: str
     region_code: str = Field(index=True)
     pagu_idr: int = Field(sa_type=BigInteger)
+    committed_idr: int = Field(default=0, sa_type=BigInteger)
+    """The total of the OPD's orders of the year that are not cancelled, kept on this row (which
+    every order locks anyway) rather than summed over orders that grow all year."""
     version: int
     allocated_at: datetime = _utc()
 
@@ -162,15 +163,6 @@ async def get_budget(
     return (await session.exec(statement)).first()
 
 
-async def committed_spend(session: AsyncSession, fiscal_year: int, opd_code: str) -> int:
-    statement = select(func.coalesce(func.sum(Order.total_idr), 0)).where(
-        Order.fiscal_year == fiscal_year,
-        Order.opd_code == opd_code,
-        col(Order.status).in_([status.value for status in COMMITTING_STATUSES]),
-    )
-    return int((await session.exec(statement)).one())
-
-
 async def committing_orders(session: AsyncSession, fiscal_year: int, opd_code: str) -> list[Order]:
     """The OPD's placed, uncancelled orders of the year (komitmen)."""
     statement = select(Order).where(
@@ -184,18 +176,16 @@ async def committing_orders(session: AsyncSession, fiscal_year: int, opd_code: s
 async def committed_spend_by_budget(
     session: AsyncSession, budgets: list[Budget]
 ) -> dict[tuple[int, str], int]:
-    if not budgets:
-        return {}
-    statement = (
-        select(Order.fiscal_year, Order.opd_code, func.sum(Order.total_idr))
-        .where(
-            col(Order.opd_code).in_({budget.opd_code for budget in budgets}),
-            col(Order.fiscal_year).in_({budget.fiscal_year for budget in budgets}),
-            col(Order.status).in_([status.value for status in COMMITTING_STATUSES]),
-        )
-        .group_by(col(Order.fiscal_year), col(Order.opd_code))
+    return {(budget.fiscal_year, budget.opd_code): budget.committed_idr for budget in budgets}
+
+
+async def release_committed(session: AsyncSession, order: Order) -> None:
+    """A cancelled order's total no longer counts against its budget."""
+    await session.execute(
+        update(Budget)
+        .where(col(Budget.fiscal_year) == order.fiscal_year, col(Budget.opd_code) == order.opd_code)
+        .values(committed_idr=col(Budget.committed_idr) - order.total_idr)
     )
-    return {(year, opd): int(total) for year, opd, total in await session.exec(statement)}
 
 
 async def list_budgets(

@@ -3,6 +3,8 @@
 Handlers only map an event to a view write; `catalog_view` drops what is stale by `sequence`.
 """
 
+from collections.abc import Sequence
+
 from etalase_events.models import (
     ProductDelisted,
     ProductListed,
@@ -20,11 +22,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from etalase_purchasing import catalog_view
 
 CATALOG_VIEW = "catalog-view"
-
-
-async def on_product_listed(session: AsyncSession, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, ProductListed)
-    await catalog_view.record_listing(session, delivery.event, delivery.sequence)
 
 
 async def on_price_changed(session: AsyncSession, delivery: Delivery) -> None:
@@ -83,8 +80,50 @@ async def on_vendor_profile_updated(session: AsyncSession, delivery: Delivery) -
     )
 
 
+class CatalogView:
+    """Applies a batch: its listings first, in two statements (`catalog_view.record_listings`),
+    then the other events in order, one write each.
+
+    The end state is that of applying the batch event by event: a product's events arrive in
+    sequence order (redeliveries repeat them), a listing sets the whole row, and every write
+    is guarded by the row's sequence, so a later event is applied after its listing either way
+    and an earlier one is refused either way."""
+
+    def __init__(self) -> None:
+        self._others = Dispatcher(
+            {
+                ProductPriceChanged: on_price_changed,
+                ProductTkdnCertified: on_tkdn_certified,
+                ProductDelisted: on_delisted,
+                ProductRelisted: on_relisted,
+                VendorRegistered: on_vendor_registered,
+                VendorProfileUpdated: on_vendor_profile_updated,
+            }
+        )
+
+    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        listings = [d for d in deliveries if isinstance(d.event, ProductListed)]
+        if listings:
+            await catalog_view.record_listings(
+                session,
+                [(d.event, d.sequence) for d in listings],  # type: ignore[misc]
+            )
+        others = [d for d in deliveries if not isinstance(d.event, ProductListed)]
+        await self._others.apply(session, others)
+
+
 def subscriptions() -> list[Subscription]:
-    projector = Dispatcher(
+    return [Subscription(name=CATALOG_VIEW, topics=(PRODUCTS, VENDORS), projector=CatalogView())]
+
+
+def one_by_one() -> Dispatcher:
+    """The same view applied event by event (the oracle of the batched one's tests)."""
+
+    async def on_product_listed(session: AsyncSession, delivery: Delivery) -> None:
+        assert isinstance(delivery.event, ProductListed)
+        await catalog_view.record_listing(session, delivery.event, delivery.sequence)
+
+    return Dispatcher(
         {
             ProductListed: on_product_listed,
             ProductPriceChanged: on_price_changed,
@@ -95,4 +134,3 @@ def subscriptions() -> list[Subscription]:
             VendorProfileUpdated: on_vendor_profile_updated,
         }
     )
-    return [Subscription(name=CATALOG_VIEW, topics=(PRODUCTS, VENDORS), projector=projector)]

@@ -92,8 +92,7 @@ async def allocate_budget(
             sequence=budget.version,
             time=budget.allocated_at,
         )
-        committed = await db.committed_spend(session, fiscal_year, opd_code)
-    return BudgetPublic.of(budget, committed)
+    return BudgetPublic.of(budget, budget.committed_idr)
 
 
 async def list_budgets(
@@ -180,7 +179,7 @@ async def build_order(
             f"OPD {request.opd_code} has no budget for {request.fiscal_year}",
             rule="budget_missing",
         )
-    committed = await db.committed_spend(session, budget.fiscal_year, budget.opd_code)
+    committed = budget.committed_idr
     event = OrderPlaced(
         order_id=str(uuid.uuid4()),
         opd_code=budget.opd_code,
@@ -210,6 +209,7 @@ async def place_order(
             committed_idr=built.committed_idr,
             order_total_idr=event.total_idr,
         )
+    built.budget.committed_idr += event.total_idr  # written with the order, under the row's lock
     order = db.Order(
         order_id=event.order_id,
         opd_code=event.opd_code,
@@ -315,6 +315,7 @@ async def change_order(
         assert reason is not None  # the API requires it
         order.cancelled_at, order.cancel_reason = now, reason
         event = OrderCancelled(order_id=order_id, reason=reason, cancelled_at=now)
+        await db.release_committed(session, order)
     session.add(order)
     await enqueue(session, event, source=SOURCE, subject=order_id, sequence=order.version, time=now)
     return OrderPublic.of(order)

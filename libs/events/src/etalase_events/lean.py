@@ -1,0 +1,289 @@
+"""The fast path of decoding: msgspec types derived from the pydantic declarations of the events.
+
+The pydantic models stay the one declaration of each event (the JSON Schemas, AsyncAPI and the
+producers use them). From each model this module derives a msgspec Struct with the same fields and
+constraints, and decodes a record of a current event type in one msgspec pass, then runs the
+model's own `after` validators on the result. Consumers get the same pydantic instances as from
+pydantic (built without validating twice).
+
+The fast path is never more lenient than pydantic, only sometimes stricter (it does not coerce
+`"40"` to an int, nor accept a datetime with a space for its `T`...): whatever it does not accept
+goes to the pydantic path, which decides and names the reason. A model with a rule this module does
+not know gets no fast path at all (`UNSUPPORTED` says which and why), so a new kind of rule can
+never be skipped silently.
+"""
+
+import inspect
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import annotated_types
+import msgspec
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    PlainSerializer,
+    Strict,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from etalase_events.base import Event
+from etalase_events.envelope import CloudEventAttributes
+from etalase_events.models import EVENT_TYPES
+
+Convert = Callable[[Any], Any]
+
+
+class Unsupported(Exception):
+    """A declaration with a rule the fast path cannot reproduce."""
+
+
+_BOUNDS = {
+    annotated_types.Ge: "ge",
+    annotated_types.Gt: "gt",
+    annotated_types.Le: "le",
+    annotated_types.Lt: "lt",
+    annotated_types.MinLen: "min_length",
+    annotated_types.MaxLen: "max_length",
+}
+_STRING_RULES = ("min_length", "max_length", "pattern")
+
+
+def _constraints(metadata: list[Any]) -> tuple[dict[str, Any], list[Convert]]:
+    """msgspec.Meta keyword arguments and the after-validators of a field's metadata."""
+    rules: dict[str, Any] = {}
+    after: list[Convert] = []
+    for item in metadata:
+        if isinstance(item, FieldInfo):
+            more, later = _constraints(item.metadata)
+            rules |= more
+            after += later
+        elif type(item) in _BOUNDS:
+            name = _BOUNDS[type(item)]
+            rules[name] = getattr(item, name)
+        elif isinstance(item, StringConstraints):
+            for name, value in vars(item).items():
+                if value is None or (name == "strict" and value):
+                    continue
+                if name not in _STRING_RULES:
+                    raise Unsupported(f"string rule {name}={value!r}")
+                rules[name] = value
+        elif isinstance(item, Strict):
+            pass  # msgspec never coerces
+        elif isinstance(item, AfterValidator):
+            after.append(item.func)  # type: ignore[arg-type]
+        elif isinstance(item, PlainSerializer | WithJsonSchema):
+            pass  # how it is written and described, not what is accepted
+        elif type(item).__name__ == "_PydanticGeneralMetadata":
+            for name, value in vars(item).items():
+                if name != "decimal_places":
+                    raise Unsupported(f"rule {name}={value!r}")
+                rules[name] = value
+        else:
+            raise Unsupported(f"rule {item!r}")
+    if "pattern" in rules:
+        # pydantic's `$` is the end of the text; Python's also matches before a final newline
+        rules["pattern"] = re.sub(r"(?<!\\)\$$", r"\\Z", rules["pattern"])
+    return rules, after
+
+
+def _then(first: Convert | None, second: Convert) -> Convert:
+    return second if first is None else (lambda value: second(first(value)))
+
+
+def _decimal_check(rules: dict[str, Any]) -> Convert:
+    ge, le, places = rules.pop("ge", None), rules.pop("le", None), rules.pop("decimal_places", None)
+    gt, lt = rules.pop("gt", None), rules.pop("lt", None)
+    if rules:
+        raise Unsupported(f"decimal rules {rules}")
+
+    def check(value: Decimal) -> Decimal:
+        if (
+            not value.is_finite()
+            or (places is not None and round(value, places) != value)
+            or (ge is not None and value < ge)
+            or (gt is not None and value <= gt)
+            or (le is not None and value > le)
+            or (lt is not None and value >= lt)
+        ):
+            raise ValueError("decimal out of its rules")
+        return value
+
+    return check
+
+
+def _translate(annotation: Any, metadata: list[Any]) -> tuple[Any, Convert | None]:
+    """The msgspec type for a pydantic annotation, and how to turn its value into pydantic's."""
+    if get_origin(annotation) is Annotated:
+        return _translate(annotation.__origin__, [*metadata, *annotation.__metadata__])
+    rules, after = _constraints(metadata)
+    convert: Convert | None = None
+    origin = get_origin(annotation)
+    target: Any
+    if origin in (Union, UnionType):
+        options = [arg for arg in get_args(annotation) if arg is not NoneType]
+        if len(options) != 1 or rules or after:
+            raise Unsupported(f"union {annotation!r}")
+        inner, inner_convert = _translate(options[0], [])
+        convert = None if inner_convert is None else _unless_none(inner_convert)
+        return inner | None, convert
+    if origin is tuple:
+        args = get_args(annotation)
+        if len(args) != 2 or args[1] is not Ellipsis:
+            raise Unsupported(f"tuple {annotation!r}")
+        item, item_convert = _translate(args[0], [])
+        target = tuple[item, ...]  # type: ignore[valid-type]
+        if item_convert is not None:
+            convert = _each(item_convert)
+    elif origin is Literal:
+        target = annotation
+    elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        plan = _plan(annotation)
+        target, convert = plan.struct, plan.build
+    elif annotation is AwareDatetime:
+        target, rules = datetime, {**rules, "tz": True}
+    elif annotation is Decimal:
+        target, convert = Decimal, _decimal_check(rules)
+    elif _plain(annotation):
+        target = annotation
+    else:
+        raise Unsupported(f"type {annotation!r}")
+    if rules:
+        target = Annotated[target, msgspec.Meta(**rules)]
+    for validator in after:
+        convert = _then(convert, validator)
+    return target, convert
+
+
+def _plain(annotation: Any) -> bool:
+    """A type msgspec decodes exactly as pydantic does, or more strictly."""
+    is_enum = isinstance(annotation, type) and issubclass(annotation, Enum)
+    return is_enum or annotation in (str, int, bool, date)
+
+
+def _unless_none(convert: Convert) -> Convert:
+    return lambda value: None if value is None else convert(value)
+
+
+def _each(convert: Convert) -> Convert:
+    return lambda values: tuple(convert(value) for value in values)
+
+
+class _Plan:
+    """The Struct of one pydantic model and the function that builds the model from it."""
+
+    def __init__(self, model: type[BaseModel], *, constants: dict[str, Any] | None = None) -> None:
+        decorators = model.__pydantic_decorators__
+        if decorators.field_validators or decorators.validators or decorators.root_validators:
+            raise Unsupported(f"{model.__name__}: field validators")
+        if any(d.info.mode != "after" for d in decorators.model_validators.values()):
+            raise Unsupported(f"{model.__name__}: a model validator not of mode 'after'")
+        if model.__private_attributes__ or model.model_config.get("extra") != "ignore":
+            raise Unsupported(f"{model.__name__}: private attributes or extra fields")
+        validators = [d.func for d in decorators.model_validators.values()]
+        if any(len(inspect.signature(v).parameters) != 1 for v in validators):
+            raise Unsupported(f"{model.__name__}: a model validator that takes more than self")
+        constants = constants or {}
+        self.fields: list[tuple[str, Any, Any]] = []
+        scope: dict[str, Any] = {"model": model, "new": model.__new__, "set": object.__setattr__}
+        values: list[str] = []
+        for name, info in model.model_fields.items():
+            if name in constants:
+                scope[f"k_{name}"] = constants[name]
+                values.append(f"{name!r}: k_{name}")
+                continue
+            if info.alias or info.default_factory is not None:
+                raise Unsupported(f"{model.__name__}.{name}: alias or default factory")
+            target, convert = _translate(info.annotation, list(info.metadata))
+            default = msgspec.NODEFAULT if info.default is PydanticUndefined else info.default
+            self.fields.append((name, target, default))
+            if convert is None:
+                values.append(f"{name!r}: s.{name}")
+            else:
+                scope[f"c_{name}"] = convert
+                values.append(f"{name!r}: c_{name}(s.{name})")
+        scope["names"] = set(model.model_fields)
+        validated = "i"
+        for number, validator in enumerate(validators):
+            scope[f"v_{number}"] = validator
+            validated = f"v_{number}({validated})"
+        # One function per model, as dataclasses does, so that building an instance is a few
+        # attribute reads and one dict (what BaseModel.model_construct sets, without its loops).
+        # Every field counts as set: which optional ones a record left out is not known here,
+        # and nothing reads an event's `model_fields_set`.
+        source = (
+            "def build(s):\n"
+            "    i = new(model)\n"
+            f"    set(i, '__dict__', {{{', '.join(values)}}})\n"
+            "    set(i, '__pydantic_fields_set__', names.copy())\n"
+            "    set(i, '__pydantic_extra__', None)\n"
+            "    set(i, '__pydantic_private__', None)\n"
+            f"    return {validated}\n"
+        )
+        exec(compile(source, f"<lean {model.__name__}>", "exec"), scope)
+        self.build: Callable[[Any], Any] = scope["build"]
+        self.struct = msgspec.defstruct(f"{model.__name__}Struct", self.fields, kw_only=True)
+
+
+def _plan(model: type[BaseModel]) -> _Plan:
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _PLANS[model] = _Plan(model)
+    return plan
+
+
+_PLANS: dict[type[BaseModel], _Plan] = {}
+
+
+class _Envelope:
+    """One current event type's envelope: its Struct (tagged by `type`) and its event's plan."""
+
+    def __init__(self, model: type[Event]) -> None:
+        self.attributes = _Plan(CloudEventAttributes, constants={"type": model.event_type})
+        self.data = _Plan(model)
+        self.struct = msgspec.defstruct(
+            f"{model.__name__}Envelope",
+            [*self.attributes.fields, ("data", self.data.struct, msgspec.NODEFAULT)],
+            kw_only=True,
+            tag_field="type",
+            tag=model.event_type,
+        )
+
+    def decoded(self, envelope: Any) -> tuple[CloudEventAttributes, Event]:
+        return self.attributes.build(envelope), self.data.build(envelope.data)
+
+
+def _envelopes() -> tuple[dict[str, _Envelope], dict[str, str]]:
+    supported: dict[str, _Envelope] = {}
+    unsupported: dict[str, str] = {}
+    for event_type, model in EVENT_TYPES.items():
+        try:
+            supported[event_type] = _Envelope(model)
+        except Unsupported as why:
+            unsupported[event_type] = str(why)
+    return supported, unsupported
+
+
+_BY_TYPE, UNSUPPORTED = _envelopes()
+"""`UNSUPPORTED`: the current event types without a fast path, and why (decoded by pydantic)."""
+_BY_STRUCT = {envelope.struct: envelope for envelope in _BY_TYPE.values()}
+_DECODER = msgspec.json.Decoder(Union[tuple(_BY_STRUCT)])  # noqa: UP007
+
+
+def decode(value: bytes) -> tuple[CloudEventAttributes, Event] | None:
+    """The attributes and event of a record of a current event type, or None when the fast path
+    does not accept it (then pydantic decides, and says why if it is invalid)."""
+    try:
+        envelope = _DECODER.decode(value)
+        return _BY_STRUCT[type(envelope)].decoded(envelope)
+    except Exception:  # invalid, or valid only to pydantic's laxer rules: it decides
+        return None

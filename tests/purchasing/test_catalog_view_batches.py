@@ -1,0 +1,175 @@
+"""Purchasing's product and vendor view applied in batches ends as it does event by event."""
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from etalase_events.codec import decode, encode_event
+from etalase_events.models import (
+    Catalog,
+    Event,
+    LegalForm,
+    ProductDelisted,
+    ProductListed,
+    ProductPriceChanged,
+    ProductRelisted,
+    ProductTkdnCertified,
+    Scale,
+    VendorProfileUpdated,
+    VendorRegistered,
+)
+from etalase_events.primitives import Channel, DelistReason
+from etalase_platform.consumer import Delivery, Projector
+from etalase_platform.db import create_engine, session_factory, upgrade_to_head
+from etalase_purchasing.bootstrap import MIGRATIONS
+from etalase_purchasing.handlers import CatalogView, one_by_one
+from sqlalchemy import text
+
+from tests.helpers import DatabaseFactory
+
+pytestmark = pytest.mark.infra
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def _product_events(rng: random.Random, product_id: str, vendor_id: str) -> list[Event]:
+    at = START + timedelta(minutes=rng.randrange(10_000))
+    tkdn = rng.choice([None, Decimal("20"), Decimal("30.5")])
+    events: list[Event] = [
+        ProductListed(
+            product_id=product_id,
+            vendor_id=vendor_id,
+            catalog=rng.choice([Catalog.NASIONAL, Catalog.SEKTORAL]),
+            category=rng.choice(["komputer", "alat tulis"]),
+            name="Barang",
+            unit="unit",
+            price_idr=rng.randrange(1_000, 100_000),
+            domestic=rng.random() < 0.7,
+            tkdn_pct=tkdn,
+            bmp_pct=None if tkdn is None else Decimal("15"),
+            vendor_scale=rng.choice(list(Scale)),
+            vendor_legal_form=rng.choice([LegalForm.CV, LegalForm.PT]),
+            vendor_region_code="33.75",
+            listed_at=at,
+        )
+    ]
+    price = 50_000
+    for step in range(rng.randrange(6)):
+        at += timedelta(hours=1)
+        kind = rng.choice(["price", "tkdn", "delist", "relist"])
+        if kind == "price":
+            new = rng.randrange(1_000, 100_000)
+            events.append(
+                ProductPriceChanged(
+                    product_id=product_id, price_idr=new, previous_price_idr=price, changed_at=at
+                )
+            )
+            price = new
+        elif kind == "tkdn":
+            events.append(
+                ProductTkdnCertified(
+                    product_id=product_id,
+                    tkdn_pct=Decimal(rng.choice(["26", "41.25"])),
+                    bmp_pct=Decimal("15"),
+                    certificate_no=f"C-{step}",
+                    valid_until=(at + timedelta(days=365)).date(),
+                    certified_at=at,
+                )
+            )
+        elif kind == "delist":
+            events.append(
+                ProductDelisted(product_id=product_id, reason=DelistReason.ADMIN, delisted_at=at)
+            )
+        else:
+            events.append(ProductRelisted(product_id=product_id, relisted_at=at))
+    return events
+
+
+def _vendor_events(rng: random.Random, vendor_id: str) -> list[Event]:
+    at = START + timedelta(minutes=rng.randrange(10_000))
+    events: list[Event] = [
+        VendorRegistered(
+            vendor_id=vendor_id,
+            nib="1234567890123",
+            name="CV Maju",
+            legal_form=LegalForm.CV,
+            scale=Scale.KECIL,
+            region_code="33.75",
+            kbli=("47411",),
+            channel=Channel.ONLINE,
+            registered_at=at,
+        )
+    ]
+    for _ in range(rng.randrange(3)):
+        at += timedelta(hours=1)
+        events.append(
+            VendorProfileUpdated(
+                vendor_id=vendor_id, updated_at=at, scale=rng.choice([None, *Scale])
+            )
+        )
+    return events
+
+
+def _stream(seed: int) -> list[Delivery]:
+    """Each aggregate's events in order, aggregates interleaved, some runs delivered again."""
+    rng = random.Random(seed)
+    vendors = [f"v-{seed}-{n}" for n in range(6)]
+    queues: list[list[tuple[str, Event]]] = [
+        [(vendor, e) for e in _vendor_events(rng, vendor)] for vendor in vendors
+    ]
+    queues += [
+        [(f"p-{seed}-{n}", e) for e in _product_events(rng, f"p-{seed}-{n}", rng.choice(vendors))]
+        for n in range(60)
+    ]
+    sequences = {subject: 0 for queue in queues for subject, _ in queue[:1]}
+    deliveries: list[Delivery] = []
+    while any(queues):
+        queue = rng.choice([q for q in queues if q])
+        subject, event = queue.pop(0)
+        sequences[subject] += 1
+        value = encode_event(event, source="t", subject=subject, sequence=sequences[subject])
+        record: Any = SimpleNamespace(topic="t", partition=0, offset=len(deliveries))
+        deliveries.append(Delivery(record, decode(value.value)))
+        if rng.random() < 0.05:  # a redelivery of the last few records
+            deliveries += deliveries[-rng.randrange(1, 20) :]
+    return deliveries
+
+
+async def _view_after(
+    new_database: DatabaseFactory, projector: Projector, batches: list[list[Delivery]]
+) -> tuple[list[Any], list[Any]]:
+    url = await new_database("catalog-view")
+    await upgrade_to_head(MIGRATIONS, url)
+    engine = create_engine(url)
+    try:
+        sessions = session_factory(engine)
+        for batch in batches:
+            async with sessions() as session, session.begin():
+                await projector.apply(session, batch)
+        async with engine.connect() as connection:
+            products = (
+                await connection.execute(text("SELECT * FROM catalog_products ORDER BY 1"))
+            ).all()
+            vendors = (
+                await connection.execute(text("SELECT * FROM vendor_facts ORDER BY 1"))
+            ).all()
+    finally:
+        await engine.dispose()
+    return [tuple(row) for row in products], [tuple(row) for row in vendors]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_batches_end_as_event_by_event(new_database: DatabaseFactory, seed: int) -> None:
+    deliveries = _stream(seed)
+    rng = random.Random(seed)
+    batches: list[list[Delivery]] = []
+    while len(deliveries) > sum(map(len, batches)):
+        start = sum(map(len, batches))
+        batches.append(deliveries[start : start + rng.choice([1, 7, 50, 500])])
+    expected = await _view_after(new_database, one_by_one(), [[d] for d in deliveries])
+    batched = await _view_after(new_database, CatalogView(), batches)
+    assert len(expected[0]) == 60 and len(expected[1]) == 6
+    assert batched == expected
