@@ -16,6 +16,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from etalase_purchasing.domain import COMMITTING_STATUSES
+
 
 def _utc() -> Any:
     return Field(sa_column=Column(DateTime(timezone=True), nullable=False))
