@@ -23,13 +23,14 @@ from etalase_events import codec
 from etalase_events.envelope import CloudEvent, new_envelope
 from etalase_events.models import Event
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from opentelemetry.trace import Link, SpanContext, SpanKind
+from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from etalase_platform import metrics
 from etalase_platform.outages import log_failure
 from etalase_platform.telemetry import (
+    context_from_headers,
     current_trace_headers,
     span_context_from_traceparent,
     tracer,
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 BUCKETS = 32
 _ADVISORY_NAMESPACE = 0x0E7A  # first key of pg_try_advisory_xact_lock(int, int)
 NOTIFY_CHANNEL = "etalase_outbox"
-_MAX_LINKS = 128  # the SDK's default span link limit: more would be dropped anyway
 
 
 def bucket_of(key: str) -> int:
@@ -301,46 +301,51 @@ class OutboxRelay:
     async def _send(self, rows: list[_Row]) -> "asyncio.Future[list[object]]":
         """Queues the batch; the future resolves when Kafka acknowledged every record.
 
-        Each record carries the trace context stored with its row, so consumers continue the
-        writing request's trace; the batch gets one producer span linked to those traces (a span
-        per record cost more than the rest of the relay's work on it)."""
-        topics = {row.topic for row in rows}
-        links = _links(rows)
-        with self._tracer.start_as_current_span(
-            f"{next(iter(topics))} publish" if len(topics) == 1 else "publish",
-            kind=SpanKind.PRODUCER,
-            links=links,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.operation.type": "publish",
-                "messaging.batch.message_count": len(rows),
-                **({"messaging.destination.name": next(iter(topics))} if len(topics) == 1 else {}),
-            },
-        ):
+        ops.md makes the relay's publish part of the writing request's trace: a row written in a
+        sampled trace gets a producer span, child of that request, and its record carries the
+        span's context, so each consumer's span is the publish's child. A row written outside a
+        sampled trace costs no span and carries what was stored."""
+        deliveries = []
+        for row in rows:
             # send() only queues the record; per-partition order is kept by the producer
             # (idempotent, one in-flight request per partition)
-            deliveries = [
-                await self._producer.send(
-                    row.topic,
-                    value=row.payload.encode(),
-                    key=row.key.encode(),
-                    headers=codec.kafka_headers(
-                        row.event_type, traceparent=row.traceparent, tracestate=row.tracestate
-                    ),
+            if not _in_sampled_trace(row.traceparent):
+                headers = codec.kafka_headers(
+                    row.event_type, traceparent=row.traceparent, tracestate=row.tracestate
                 )
-                for row in rows
-            ]
+                deliveries.append(await self._send_record(row, headers))
+                continue
+            context = context_from_headers(
+                {"traceparent": row.traceparent or "", "tracestate": row.tracestate or ""}
+            )
+            with self._tracer.start_as_current_span(
+                f"{row.topic} publish",
+                context=context,
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "publish",
+                    "messaging.destination.name": row.topic,
+                    "messaging.kafka.message.key": row.key,
+                    "cloudevents.event_type": row.event_type,
+                },
+            ):
+                deliveries.append(await self._send_record(row, kafka_headers(row.event_type)))
         return asyncio.gather(*deliveries)
 
+    async def _send_record(
+        self, row: _Row, headers: list[tuple[str, bytes]]
+    ) -> "asyncio.Future[object]":
+        delivery: asyncio.Future[object] = await self._producer.send(
+            row.topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
+        )
+        return delivery
 
-def _links(rows: list[_Row]) -> list[Link]:
-    contexts: dict[str, SpanContext] = {}
-    for row in rows:
-        if row.traceparent and row.traceparent not in contexts and len(contexts) < _MAX_LINKS:
-            context = span_context_from_traceparent(row.traceparent)
-            if context is not None:
-                contexts[row.traceparent] = context
-    return [Link(context) for context in contexts.values()]
+
+def _in_sampled_trace(traceparent: str | None) -> bool:
+    """Whether a row's stored `traceparent` names a span of a sampled trace."""
+    context = span_context_from_traceparent(traceparent) if traceparent else None
+    return context is not None and context.trace_flags.sampled
 
 
 def _retrieve(future: "asyncio.Future[list[object]]") -> None:
