@@ -177,7 +177,8 @@ class OutboxRelay:
                         await asyncio.wait_for(self._wake.wait(), self._idle_poll_seconds)
         finally:
             listener.cancel()
-            await asyncio.gather(listener, return_exceptions=True)
+            # bounded: a stop must never wait on the listening connection's cleanup
+            await asyncio.wait({listener}, timeout=5.0)
 
     async def _listen_forever(self) -> None:
         while True:
@@ -186,6 +187,11 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # the connection's cleanup after a cancel raised something else: the cancel
+                    # still stands, or the relay's stop would wait on this loop for ever
+                    raise asyncio.CancelledError from error
                 log.warning("outbox relay cannot listen for commits (%s); polling", error)
             finally:
                 self._listening = False
