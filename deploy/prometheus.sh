@@ -37,6 +37,9 @@ URL="http://localhost:$PROMETHEUS_PORT"
 
 say() { echo "prometheus: $*"; }
 die() { echo "prometheus: $*" >&2; exit 1; }
+PID_MARK="--config.file=$CONFIG"
+# shellcheck source=deploy/daemon.sh
+source "$ROOT/deploy/daemon.sh"
 
 config() {
     # Each service is its own job; system="etalase" is what the alert on `up` selects.
@@ -57,16 +60,6 @@ config() {
         echo "      - targets: [\"$address\"]"
         echo "        labels: {system: etalase}"
     done
-}
-
-our_pid() {
-    # The pid of the server this script started, if it is still that process.
-    [[ -f "$PID_FILE" ]] || return 1
-    local pid
-    pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-    [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--config.file=$CONFIG" || return 1
-    echo "$pid"
 }
 
 alerts_page() { # Debian's build serves the classic UI only, under /classic
@@ -109,20 +102,6 @@ start() {
         sleep 0.3
     done
     say "ready on $URL (pid $pid, log $LOG); alerts on $(alerts_page)"
-}
-
-stop() {
-    local pid
-    if ! pid="$(our_pid)"; then
-        rm -f "$PID_FILE"
-        say "not running (none started by this script)"
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$PID_FILE"
-    say "stopped (pid $pid)"
 }
 
 status() {

@@ -42,6 +42,9 @@ HEALTH_URL="http://127.0.0.1:$ZIPKIN_PORT/health"
 
 say() { echo "zipkin: $*"; }
 die() { echo "zipkin: $*" >&2; exit 1; }
+PID_MARK="-jar $JAR"
+# shellcheck source=deploy/daemon.sh
+source "$ROOT/deploy/daemon.sh"
 
 fetch() {
     mkdir -p "$CACHE_ROOT"
@@ -65,16 +68,6 @@ fetch() {
     mv "$tmp/zipkin-server-$ZIPKIN_VERSION-exec.jar" "$JAR" # the move is last: a cut fetch is redone
     rm -rf "$tmp" "$M2_REPO/io/zipkin/zipkin-server" # Maven's copy would only double the cache
     say "$(du -h "$JAR" | cut -f1) in $JAR ($((SECONDS - started)) s)"
-}
-
-our_pid() {
-    # The pid of the server this script started, if it is still that process.
-    [[ -f "$PID_FILE" ]] || return 1
-    local pid
-    pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-    [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "-jar $JAR" || return 1
-    echo "$pid"
 }
 
 answers() { curl -fsS -o /dev/null --max-time 2 "$HEALTH_URL" 2>/dev/null; }
@@ -114,20 +107,6 @@ start() {
     done
     say "ready on http://localhost:$ZIPKIN_PORT (pid $pid, log $LOG)"
     say "services export to it with OTEL_EXPORTER_ZIPKIN_ENDPOINT=http://localhost:$ZIPKIN_PORT/api/v2/spans"
-}
-
-stop() {
-    local pid
-    if ! pid="$(our_pid)"; then
-        rm -f "$PID_FILE"
-        say "not running (none started by this script)"
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$PID_FILE"
-    say "stopped (pid $pid)"
 }
 
 status() {
