@@ -1,10 +1,12 @@
 """Types and helpers the tests share (fixtures live in conftest.py)."""
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -60,3 +62,14 @@ def bearer(
 
 def unique(prefix: str = "") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def screenshot_path(name: str) -> Path:
+    """Where a browser test saves a screenshot: `docs/images` (the pictures the docs show) when
+    ETALASE_UPDATE_SCREENSHOTS=1, else `.run/screenshots`, so that `make test` leaves the checkout
+    as it found it."""
+    root = Path(__file__).resolve().parents[1]
+    update = os.environ.get("ETALASE_UPDATE_SCREENSHOTS") == "1"
+    folder = root / "docs" / "images" if update else root / ".run" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name

@@ -20,11 +20,10 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from tests.dashboard.conftest import Reporting
 from tests.dashboard.scenario import FISCAL_YEAR, FORMULA_NAME, PASSED_OVER
 from tests.e2e.stack import ROOT
-from tests.helpers import bearer
+from tests.helpers import bearer, screenshot_path
 
 pytestmark = pytest.mark.infra
 
-IMAGES = ROOT / "docs" / "images"
 AXE = ROOT / "tools" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 SHARES = ("umkk_of_pagu", "ecatalog_of_pagu", "pdn_of_spend", "local_of_spend")
 ROWS = """rows => rows.map(r => ({
@@ -145,8 +144,7 @@ async def test_wilayah_shows_what_the_api_answers(
     dinkes = next(r for r in table if r["code"] == s.dinkes)
     # read as people read it: Indonesian thousands separators, decimal comma, status in words
     assert "Rp900.000.000" in dinkes["text"] and "Belum tercapai" in dinkes["text"]
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=IMAGES / "dashboard-wilayah.png", full_page=True)
+    await page.screenshot(path=screenshot_path("dashboard-wilayah.png"), full_page=True)
 
 
 async def test_changing_as_of_changes_the_figures_as_the_api_does(
@@ -213,7 +211,7 @@ async def test_drill_down_lists_the_orders_behind_an_opd(
         "codes => codes.map(c => c.innerText)",
     )
     assert shown == passed_over
-    await page.screenshot(path=IMAGES / "dashboard-pesanan.png", full_page=True)
+    await page.screenshot(path=screenshot_path("dashboard-pesanan.png"), full_page=True)
 
 
 async def test_the_year_chart_has_each_month_end_as_the_api_gives_it(
@@ -246,7 +244,7 @@ async def test_the_year_chart_has_each_month_end_as_the_api_gives_it(
             for share in SHARES
         }
         assert {k: [v[0], None] for k, v in row["shares"].items()} == expected, row["asOf"]
-    await page.screenshot(path=IMAGES / "dashboard-tren.png", full_page=True)
+    await page.screenshot(path=screenshot_path("dashboard-tren.png"), full_page=True)
 
 
 def _month_end(month: int) -> int:

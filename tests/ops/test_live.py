@@ -12,11 +12,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import bearer
+from tests.helpers import bearer, screenshot_path
 from tests.ops.conftest import Observed
 from tests.ops.observability import (
     GENERATED,
-    ROOT,
     dashboard_metric_names,
     exported_series,
     rule_metric_names,
@@ -25,7 +24,7 @@ from tests.registration.support import registration
 
 pytestmark = pytest.mark.infra
 
-SCREENSHOT = ROOT / "docs/images/prometheus-alerts.png"
+SCREENSHOT = screenshot_path("prometheus-alerts.png")
 LOG_FIELDS = {"time", "level", "service", "message", "trace_id", "span_id"}
 
 
@@ -159,7 +158,7 @@ async def _browser() -> Any:
 
 async def _screenshot(started: Any, url: str) -> None:
     """Prometheus's alerts page, with the firing alert opened and its annotations shown, into
-    docs/images (headless Chromium: the system's, as everywhere in the tests)."""
+    docs/images with ETALASE_UPDATE_SCREENSHOTS=1 (headless Chromium: the system's)."""
     playwright, browser = started
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     try:
