@@ -6,11 +6,12 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN_ENV := .run/env
 PYTEST_ARGS ?=
 
-.PHONY: help install up down demo test lint bench chaos schemas services
+.PHONY: help install up down demo test test-fast lint bench chaos schemas services
 
 help:
 	@echo "make demo    install, start Kafka, PostgreSQL, the services, Zipkin and Prometheus; play a scenario"
-	@echo "make test    install, start Kafka and PostgreSQL, run the whole test suite"
+	@echo "make test    install, start Kafka and PostgreSQL, run the whole test suite (fast tier first)"
+	@echo "make test-fast   the fast tier only (-m \"not infra\"): no Kafka or PostgreSQL needed"
 	@echo "make lint    ruff, mypy --strict, schema staleness, deployment manifests, alert rules"
 	@echo "make bench   benchmarks (BENCH_ARGS=--quick for a short run)"
 	@echo "make chaos   fault injection under load on a private stack (CHAOS_ARGS=--quick)"
@@ -32,8 +33,17 @@ down:
 	-bash deploy/prometheus.sh stop
 	bash deploy/down.sh
 
-test: up
-	source $(RUN_ENV) && CI=$${CI:-true} $(UV) run --frozen pytest $(PYTEST_ARGS)
+# The fast tier runs first, before Kafka and PostgreSQL are started and with addresses that
+# answer nothing, which proves it needs neither; then the tier marked `infra` runs against both.
+# Exit status 5 is pytest's "nothing selected" (a PYTEST_ARGS that names one tier's tests only).
+NOWHERE := KAFKA_BOOTSTRAP_SERVERS=localhost:1 ETALASE_POSTGRES_URL=postgresql://nobody@localhost:1/none
+test: install
+	$(NOWHERE) $(UV) run --frozen pytest -m "not infra" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	bash deploy/up.sh
+	source $(RUN_ENV) && CI=$${CI:-true} $(UV) run --frozen pytest -m infra $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+test-fast: install
+	$(NOWHERE) $(UV) run --frozen pytest -m "not infra" $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run --frozen ruff check .

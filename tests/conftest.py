@@ -41,6 +41,23 @@ def _docker_answers() -> bool:
         return False
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The fast tier (`-m "not infra"`) must run without Kafka or PostgreSQL, so a test that
+    reaches the `infra` fixture, however indirectly, must carry the mark: collection fails
+    otherwise, naming the tests, instead of the fast tier failing later on a connection."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "infra" in getattr(item, "fixturenames", ()) and item.get_closest_marker("infra") is None
+    ]
+    if unmarked:
+        listed = "\n  ".join(unmarked)
+        raise pytest.UsageError(
+            f"these tests use Kafka or PostgreSQL (the `infra` fixture) without the mark;"
+            f" add `pytestmark = pytest.mark.infra` to their modules:\n  {listed}"
+        )
+
+
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")

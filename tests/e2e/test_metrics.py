@@ -4,11 +4,14 @@ consumer lag on /metrics rises above 0, then everything drains back to 0."""
 import asyncio
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.stack import Stack
 from tests.e2e.support import open_market, place_order
 from tests.helpers import eventually
+
+pytestmark = pytest.mark.infra
 
 BURST = 250
 

@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.stack import ROOT, Stack
 from tests.helpers import bearer
+
+pytestmark = pytest.mark.infra
 
 FIGURES = ("pagu_idr", "placed", "realized", "shares", "targets", "flags")
 

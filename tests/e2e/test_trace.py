@@ -4,10 +4,13 @@ handling of the event are spans of the same trace, across processes and Kafka.""
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.stack import Stack
 from tests.e2e.support import FISCAL_YEAR, open_market, place_order, read_spans
 from tests.helpers import bearer, eventually
+
+pytestmark = pytest.mark.infra
 
 ORDERS_TOPIC = "etalase.purchasing.orders"
 

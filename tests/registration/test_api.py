@@ -10,6 +10,8 @@ import pytest
 from tests.helpers import bearer, unique
 from tests.registration.support import new_nib, registration
 
+pytestmark = pytest.mark.infra
+
 DESK_SUB = "desk:mpp-kota-pekalongan-1"
 DESK = bearer("desk", region="33.75", sub=DESK_SUB)
 ADMIN = bearer("admin", region="33.75", sub="admin:ukpbj-pekalongan")

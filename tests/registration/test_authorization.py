@@ -13,6 +13,8 @@ from etalase_platform.settings import DEV_JWT_SECRET
 from tests.helpers import bearer
 from tests.registration.support import registration
 
+pytestmark = pytest.mark.infra
+
 REGION = "33.75"  # Kota Pekalongan, Jawa Tengah
 ELSEWHERE = "34.71"  # Kota Yogyakarta
 ROOT = bearer("desk", region=REGION)

@@ -5,9 +5,12 @@ import asyncio
 from collections import Counter
 
 import httpx
+import pytest
 
 from tests.helpers import bearer
 from tests.registration.support import VendorTopic, registration
+
+pytestmark = pytest.mark.infra
 
 REGION = "36.71"  # Kota Tangerang: only this module registers here
 DESK = bearer("desk", region=REGION)

@@ -20,6 +20,8 @@ from etalase_events.models import (
 from tests.helpers import bearer, unique
 from tests.registration.support import VendorTopic, registration
 
+pytestmark = pytest.mark.infra
+
 DESK_SUB = "desk:mpp-kota-pekalongan-2"
 DESK = bearer("desk", region="33.75", sub=DESK_SUB)
 
