@@ -100,5 +100,5 @@ async def _verified_too(session: AsyncSession, delivery: Delivery[VendorVerified
 def test_a_registration_the_dispatcher_cannot_check_is_refused_when_it_is_made(
     handlers: tuple[Any, ...],
 ) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=handlers[-1].__name__):  # the error names the culprit
         Dispatcher(*handlers)
