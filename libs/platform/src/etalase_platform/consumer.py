@@ -1,173 +1,60 @@
-"""Idempotent, batched Kafka consumer.
+"""Idempotent, batched Kafka consumer: the loop.
 
 For each batch of records:
 1. records that cannot be decoded (not JSON, unknown type, invalid data) go to ``<topic>.dlq``;
-2. in one database transaction: events already applied (by id, in the ``inbox``) are skipped, the
-   projector applies the rest, their ids are recorded, and each partition's next offset is stored;
+2. in one database transaction (`store.ConsumerStore.apply`, the only place that opens it):
+   events already applied (by id, in the ``inbox``) are skipped, the projector applies the rest,
+   and each partition's next offset is stored;
 3. only after that commit are the offsets committed to Kafka.
 
 The offsets stored in the database are the truth: on assignment the consumer seeks to them, so
 a crash between the database commit and the Kafka commit replays nothing twice. A transient
-failure (database or broker unreachable) retries the same batch with backoff and never skips it.
-A record whose handling fails for any other reason is isolated (the batch is retried record by
-record) and dead-lettered, so one bad record cannot stop a projection.
+failure (database or broker unreachable) retries the same batch with backoff and never skips it
+(`retry`). A record whose handling fails for any other reason is isolated (`isolation`) and
+dead-lettered (`dead_letters`), so one bad record cannot stop a projection.
+
+The other modules: `decoding` (records to deliveries and their spans), `dispatch` (projectors
+and typed handlers), `kafka_progress` (Kafka's commit and the lag gauges), `inbox` and `offsets`
+(the tables' API). Their public names are importable from here too.
 """
 
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
-import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from etalase_events.codec import (
-    DecodedEvent,
-    EventDecodeError,
-    decode,
-    without_binary_mode_headers,
-)
-from etalase_events.models import Event
-from etalase_events.topics import dlq
-from opentelemetry import trace
-from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_platform import metrics
+from etalase_platform import inbox, metrics
 from etalase_platform.db import SessionFactory
+from etalase_platform.dead_letters import DeadLetters
+from etalase_platform.decoding import Batch, Decoder, next_offsets
+from etalase_platform.delivery import Delivery, EventRejected
+from etalase_platform.dispatch import Dispatcher, Handler, Projector, Subscription, of_type
+from etalase_platform.isolation import Isolating
+from etalase_platform.kafka_progress import KafkaProgress
 from etalase_platform.outages import log_failure
-from etalase_platform.telemetry import context_from_headers, tracer
+from etalase_platform.retry import is_transient, retrying
+from etalase_platform.store import ConsumerStore
+from etalase_platform.telemetry import tracer
+
+__all__ = [
+    "Delivery",
+    "Dispatcher",
+    "EventRejected",
+    "Handler",
+    "IdempotentConsumer",
+    "Projector",
+    "Subscription",
+    "is_transient",
+    "of_type",
+    "purge_inbox",
+]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-class EventRejected(Exception):
-    """A well-formed event this consumer can never apply: it is dead-lettered, not retried."""
-
-
-class Delivery:
-    """A decoded event with the record it came from and the span of its processing.
-
-    Its attributes are read once, when it is made: a projector reads them several times per
-    event in batches of thousands."""
-
-    __slots__ = (
-        "decoded",
-        "event",
-        "event_id",
-        "offset",
-        "partition",
-        "record",
-        "sequence",
-        "span",
-        "time",
-        "topic",
-    )
-
-    def __init__(
-        self,
-        record: ConsumerRecord[Any, Any],
-        decoded: DecodedEvent,
-        span: Span = INVALID_SPAN,
-    ) -> None:
-        self.record = record
-        self.decoded = decoded
-        self.span = span
-        self.topic: str = record.topic
-        self.partition: int = record.partition
-        self.offset: int = record.offset
-        self.event: Event = decoded.event
-        self.event_id: str = decoded.attributes.id
-        self.sequence: int = decoded.attributes.sequence
-        self.time: datetime = decoded.attributes.time
-
-
-class Projector(Protocol):
-    """Applies a batch of deliveries within the consumer's transaction."""
-
-    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None: ...
-
-
-Handler = Callable[[AsyncSession, Delivery], Awaitable[None]]
-
-
-class Dispatcher:
-    """A projector applying each event with the handler registered for its type, in order.
-
-    Event types without a handler are tolerated and recorded as applied.
-    """
-
-    def __init__(self, handlers: Mapping[type[Event], Handler]) -> None:
-        self._handlers = dict(handlers)
-
-    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        for delivery in deliveries:
-            handler = self._handlers.get(type(delivery.event))
-            if handler is not None:
-                with trace.use_span(delivery.span, end_on_exit=False):
-                    await handler(session, delivery)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Failures that go away by themselves: retry them, never skip the record."""
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
-        return True
-    if isinstance(error, sa_exc.DBAPIError):
-        error = error.orig or error
-        cause = getattr(error, "__cause__", None)
-        if cause is not None:
-            error = cause
-    return isinstance(
-        error,
-        OSError
-        | ConnectionError
-        | TimeoutError
-        | asyncpg.PostgresConnectionError
-        | asyncpg.CannotConnectNowError
-        | asyncpg.SerializationError
-        | asyncpg.DeadlockDetectedError
-        | asyncpg.TooManyConnectionsError
-        | asyncpg.InterfaceError,
-    )
-
-
-@dataclass(frozen=True)
-class _Poison:
-    record: ConsumerRecord[bytes, bytes]
-    reason: str
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """Records as fetched, decoded: the events and the records that cannot be decoded."""
-
-    records: list[ConsumerRecord[Any, Any]]
-    deliveries: list[Delivery]
-    poison: list[_Poison]
-
-
-def _end_spans(batch: _Batch | None) -> None:
-    for delivery in batch.deliveries if batch else ():
-        delivery.span.end()
-
-
-async def _discard(fetching: asyncio.Task[_Batch]) -> _Batch | None:
-    """Stops a fetch that is no longer wanted; what it had already fetched, if anything."""
-    fetching.cancel()
-    await asyncio.wait([fetching])
-    if fetching.cancelled() or fetching.exception() is not None:
-        return None
-    return fetching.result()
-
 
 _DECODE_SLICE = 25
 """Records decoded between two chances for the batch being applied to continue."""
@@ -188,20 +75,14 @@ class IdempotentConsumer:
         batch_size: int = 500,
         inbox: bool = True,
     ) -> None:
-        """`inbox=False` for a projector that is idempotent by construction (applying an event
-        again changes nothing): the stored offsets still keep redeliveries of applied records
-        out, and an event published twice is simply applied twice, saving an insert per event."""
+        """`inbox=False` for a projector that is idempotent by construction (see
+        `ConsumerStore`)."""
         self.name = name
         self.group_id = group_id  # the Kafka group, as OTel's messaging.consumer.group.name
         self.topics = tuple(topics)
         self._service = service
-        self._projector = projector
-        self._inbox = inbox
-        self._sessions = sessions
-        self._dlq_producer = dlq_producer
         self._batch_size = batch_size
-        self._tracer = tracer("etalase.consumer")
-        self._uncommitted: dict[TopicPartition, int] = {}
+        spans = tracer("etalase.consumer")
         self.kafka = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             group_id=group_id,
@@ -211,10 +92,19 @@ class IdempotentConsumer:
             max_poll_records=batch_size,
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
+        self._decoder = Decoder(spans, group_id)
+        self._store = ConsumerStore(
+            sessions, projector, spans, consumer=name, service=service, keeps_inbox=inbox
+        )
+        self._dead_letters = DeadLetters(dlq_producer, service=service, consumer=name)
+        self._isolating = Isolating(self._store, self._dead_letters, consumer=name)
+        self._progress = KafkaProgress(self.kafka, service=service, consumer=name)
+        self._latency = metrics.HANDLER_LATENCY.labels(service, name)
+        self._last_applied = metrics.CONSUMER_LAST_APPLIED.labels(service, name)
 
     async def start(self) -> None:
         await self.kafka.start()
-        metrics.CONSUMER_LAST_APPLIED.labels(self._service, self.name).set_to_current_time()
+        self._last_applied.set_to_current_time()
         for topic in self.topics:  # at zero, so that an alert on its increase sees the first
             metrics.DEAD_LETTERS.labels(self._service, self.name, topic)
         self.kafka.subscribe(list(self.topics), listener=_SeekToStoredOffsets(self))
@@ -234,18 +124,32 @@ class IdempotentConsumer:
                 upcoming = asyncio.create_task(self._fetch())
                 if batch.records and not await self._process_or_rewind(batch, upcoming):
                     upcoming = asyncio.create_task(self._fetch())
-                # Kafka's copy of the offsets is for operators; the database holds the offsets
-                # that matter, so the commit need not cost a round trip per batch. The lag is
-                # known locally (high watermark and position), so it is current after every
-                # batch: a burst drained within a second still shows.
-                await self._record_lag()
+                await self._progress.record_lag()
                 if time.monotonic() - last_bookkeeping > 1.0 or not batch.records:
-                    await self._commit_kafka()
+                    await self._progress.commit()
                     last_bookkeeping = time.monotonic()
         finally:
-            _end_spans(await _discard(upcoming))
+            following = await _discard(upcoming)
+            if following is not None:
+                following.end_spans()
 
-    async def _process_or_rewind(self, batch: _Batch, upcoming: asyncio.Task[_Batch]) -> bool:
+    async def stored_offsets(
+        self, partitions: Sequence[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        return await self._store.stored_offsets(partitions)
+
+    async def _fetch(self) -> Batch:
+        polled = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
+        records = [record for records in polled.values() for record in records]
+        batch = Batch(records, [], [], [], next_offsets(polled))
+        for start in range(0, len(records), _DECODE_SLICE):
+            self._decoder.decode_into(batch, records[start : start + _DECODE_SLICE])
+            # let the current batch's transaction take its next step (its statements then run
+            # in PostgreSQL while this decodes on)
+            await asyncio.sleep(0)
+        return batch
+
+    async def _process_or_rewind(self, batch: Batch, upcoming: asyncio.Task[Batch]) -> bool:
         """False when the batch failed: then it, and the one fetched after it, will be read
         again from the stored offsets."""
         try:
@@ -256,275 +160,42 @@ class IdempotentConsumer:
         except Exception as error:
             log_failure(log, "%s: batch failed; rewinding to the stored offsets", error, self.name)
             following = await _discard(upcoming)
-            _end_spans(following)
+            if following is not None:
+                following.end_spans()
             await self._rewind([b for b in (batch, following) if b is not None])
             await asyncio.sleep(1)
             return False
 
-    async def _fetch(self) -> _Batch:
-        polled = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
-        records = [record for records in polled.values() for record in records]
-        deliveries: list[Delivery] = []
-        poison: list[_Poison] = []
-        for start in range(0, len(records), _DECODE_SLICE):
-            decoded, rejected = self._decode(records[start : start + _DECODE_SLICE])
-            deliveries += decoded
-            poison += rejected
-            # let the current batch's transaction take its next step (its statements then run
-            # in PostgreSQL while this decodes on)
-            await asyncio.sleep(0)
-        return _Batch(records, deliveries, poison)
+    async def _process(self, batch: Batch) -> None:
+        started = time.perf_counter()
+        try:
+            await self._dead_letters.send(batch.poison)
+            await self._isolating.apply(batch.deliveries, batch.next_offsets, batch.traced)
+        finally:
+            batch.end_spans()
+        self._progress.applied(batch.next_offsets)
+        self._latency.observe(time.perf_counter() - started)
+        self._last_applied.set_to_current_time()
 
-    async def _rewind(self, batches: Sequence[_Batch]) -> None:
+    async def _rewind(self, batches: Sequence[Batch]) -> None:
         """Read the failed batch (and any fetched after it) again: nothing may be skipped."""
         first: dict[TopicPartition, int] = {}
         for batch in batches:
             for record in batch.records:
                 tp = TopicPartition(record.topic, record.partition)
                 first[tp] = min(first.get(tp, record.offset), record.offset)
-        stored = await _retrying(lambda: self.stored_offsets(list(first)), self.name)
+        stored = await retrying(lambda: self.stored_offsets(list(first)), self.name)
         for tp, offset in first.items():
             self.kafka.seek(tp, stored.get(tp, offset))
 
-    async def _process(self, batch: _Batch) -> None:
-        started = time.perf_counter()
-        try:
-            await self._dead_letter(batch.poison)
-            await self._apply_or_isolate(batch.deliveries, batch.records)
-        finally:
-            _end_spans(batch)
-        for (topic, partition), offset in _next_offsets(batch.records).items():
-            self._uncommitted[TopicPartition(topic, partition)] = offset
-        metrics.HANDLER_LATENCY.labels(self._service, self.name).observe(
-            time.perf_counter() - started
-        )
-        metrics.CONSUMER_LAST_APPLIED.labels(self._service, self.name).set_to_current_time()
 
-    def _decode(
-        self, records: Sequence[ConsumerRecord[Any, Any]]
-    ) -> tuple[list[Delivery], list[_Poison]]:
-        deliveries: list[Delivery] = []
-        poison: list[_Poison] = []
-        for record in records:
-            headers = list(record.headers or ())
-            try:
-                decoded = decode(record.value, headers)
-            except EventDecodeError as error:
-                poison.append(_Poison(record, f"{type(error).__name__}: {error}"))
-                continue
-            deliveries.append(Delivery(record, decoded, self._span(record, headers, decoded)))
-        return deliveries, poison
-
-    def _span(
-        self,
-        record: ConsumerRecord[Any, Any],
-        headers: Sequence[tuple[str, bytes]],
-        decoded: DecodedEvent,
-    ) -> Span:
-        """The span of the record's processing, in the trace of the request that caused it.
-
-        A record without a trace context (a batch import, a bench) gets none: a new trace per
-        record would cost more than projecting it (about 30 µs) and follow nothing; the batch's
-        `apply` span still covers its SQL."""
-        if not any(name == "traceparent" for name, _ in headers):
-            return INVALID_SPAN
-        return self._tracer.start_span(
-            f"{record.topic} process",
-            context=context_from_headers(headers),
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.operation.type": "process",
-                "messaging.destination.name": record.topic,
-                "messaging.consumer.group.name": self.group_id,
-                "messaging.destination.partition.id": str(record.partition),
-                "messaging.kafka.offset": record.offset,
-                "messaging.message.id": decoded.attributes.id,
-                "cloudevents.event_type": decoded.attributes.type,
-            },
-        )
-
-    async def _apply_or_isolate(
-        self, deliveries: Sequence[Delivery], records: Sequence[ConsumerRecord[Any, Any]]
-    ) -> None:
-        try:
-            await _retrying(lambda: self._apply(deliveries, records), self.name)
-        except Exception as error:
-            log.warning("%s: batch failed (%r); isolating the bad records", self.name, error)
-            await self._bisect(deliveries)
-            await _retrying(lambda: self._apply([], records), self.name)
-
-    async def _bisect(self, deliveries: Sequence[Delivery]) -> None:
-        """Applies the halves of a failed batch in order, so that one bad record costs a few
-        transactions rather than one per record."""
-        if len(deliveries) == 1:
-            await self._apply_or_reject(deliveries[0])
-            return
-        try:
-            await _retrying(lambda: self._apply(deliveries, []), self.name)
-        except Exception:
-            middle = len(deliveries) // 2
-            await self._bisect(deliveries[:middle])
-            await self._bisect(deliveries[middle:])
-
-    async def _apply_or_reject(self, delivery: Delivery) -> None:
-        try:
-            await _retrying(lambda: self._apply([delivery], []), self.name)
-        except Exception as error:
-            log.error("%s: dead-lettering %s: %r", self.name, delivery.event_id, error)
-            await self._dead_letter([_Poison(delivery.record, f"{type(error).__name__}: {error}")])
-
-    async def _apply(
-        self, deliveries: Sequence[Delivery], records: Sequence[ConsumerRecord[Any, Any]]
-    ) -> None:
-        """One transaction: record the ids not seen before, apply those, store the offsets."""
-        # the batch's SQL nests under one span linked to every event's trace (OTel's batch form)
-        links = [Link(d.span.get_span_context()) for d in deliveries if d.span is not INVALID_SPAN]
-        with self._tracer.start_as_current_span(f"{self.name} apply", links=links):
-            async with self._sessions() as session, session.begin():
-                fresh = await self._claim_fresh(session, deliveries)
-                if fresh:
-                    await self._projector.apply(session, fresh)
-                await self._store_offsets(session, fresh, records)
-
-    async def _claim_fresh(
-        self, session: AsyncSession, deliveries: Sequence[Delivery]
-    ) -> list[Delivery]:
-        """Inserts the ids into the inbox; those already there (applied before) come back not.
-        Without an inbox, all are fresh: the projector tolerates repeats."""
-        if not deliveries:
-            return []
-        if not self._inbox:
-            metrics.HANDLED_EVENTS.labels(self._service, self.name, "applied").inc(len(deliveries))
-            return list(deliveries)
-        ids, topics, partitions, offsets = [], [], [], []
-        for delivery in deliveries:
-            ids.append(delivery.event_id)
-            topics.append(delivery.topic)
-            partitions.append(delivery.partition)
-            offsets.append(delivery.offset)
-        result = await session.execute(
-            text(
-                'INSERT INTO inbox (consumer, event_id, topic, partition, "offset")'
-                " SELECT :consumer, * FROM unnest(CAST(:ids AS text[]),"
-                " CAST(:topics AS text[]), CAST(:partitions AS int[]),"
-                " CAST(:offsets AS bigint[])) ON CONFLICT DO NOTHING RETURNING event_id"
-            ),
-            {
-                "consumer": self.name,
-                "ids": ids,
-                "topics": topics,
-                "partitions": partitions,
-                "offsets": offsets,
-            },
-        )
-        inserted = {row[0] for row in result}
-        fresh = []
-        for delivery in deliveries:
-            if delivery.event_id in inserted:
-                inserted.discard(delivery.event_id)  # a duplicate inside the batch comes later
-                fresh.append(delivery)
-        metrics.HANDLED_EVENTS.labels(self._service, self.name, "applied").inc(len(fresh))
-        if len(fresh) < len(deliveries):
-            metrics.HANDLED_EVENTS.labels(self._service, self.name, "duplicate").inc(
-                len(deliveries) - len(fresh)
-            )
-        return fresh
-
-    async def _store_offsets(
-        self,
-        session: AsyncSession,
-        applied: Sequence[Delivery],
-        records: Sequence[ConsumerRecord[Any, Any]],
-    ) -> None:
-        offsets = _next_offsets(records)
-        if not offsets:
-            return
-        last_times = {(d.topic, d.partition): d.time for d in applied}
-        keys = list(offsets)
-        await session.execute(
-            text(
-                "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset,"
-                " last_event_time) SELECT :consumer, * FROM unnest(CAST(:topics AS text[]),"
-                " CAST(:partitions AS int[]), CAST(:offsets AS bigint[]),"
-                " CAST(:times AS timestamptz[]))"
-                " ON CONFLICT (consumer, topic, partition) DO UPDATE SET"
-                " next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset),"
-                " last_event_time = coalesce(excluded.last_event_time,"
-                " consumer_offsets.last_event_time), updated_at = now()"
-            ),
-            {
-                "consumer": self.name,
-                "topics": [topic for topic, _ in keys],
-                "partitions": [partition for _, partition in keys],
-                "offsets": [offsets[key] for key in keys],
-                "times": [last_times.get(key) for key in keys],
-            },
-        )
-
-    async def _dead_letter(self, poison: Sequence[_Poison]) -> None:
-        if not poison:
-            return
-        deliveries = []
-        for item in poison:
-            record = item.record
-            # a record written before the no-`ce_*` rule is copied without its `ce_type`, so
-            # the dead letter parses with the CloudEvents SDKs like any other record
-            headers = [*without_binary_mode_headers(record.headers or ()), *self._dlq_headers(item)]
-            deliveries.append(
-                await self._dlq_producer.send(
-                    dlq(record.topic), value=record.value, key=record.key, headers=headers
-                )
-            )
-            metrics.DEAD_LETTERS.labels(self._service, self.name, record.topic).inc()
-        await asyncio.gather(*deliveries)
-
-    def _dlq_headers(self, item: _Poison) -> list[tuple[str, bytes]]:
-        record = item.record
-        return [
-            ("dlq_reason", item.reason[:1000].encode()),
-            ("dlq_consumer", self.name.encode()),
-            ("dlq_original_topic", record.topic.encode()),
-            ("dlq_original_partition", str(record.partition).encode()),
-            ("dlq_original_offset", str(record.offset).encode()),
-        ]
-
-    async def _commit_kafka(self) -> None:
-        if not self._uncommitted:
-            return
-        offsets, self._uncommitted = self._uncommitted, {}
-        try:
-            await self.kafka.commit(offsets)
-        except Exception as error:  # the database holds the offsets; Kafka's copy may lag
-            log.warning("%s: offset commit failed: %r", self.name, error)
-
-    async def _record_lag(self) -> None:
-        for tp in self.kafka.assignment():
-            highwater = self.kafka.highwater(tp)
-            if highwater is None:
-                continue
-            position = await self.kafka.position(tp)
-            partition = str(tp.partition)
-            metrics.CONSUMER_LOG_END.labels(self._service, self.name, tp.topic, partition).set(
-                highwater
-            )
-            metrics.CONSUMER_LAG.labels(self._service, self.name, tp.topic, str(tp.partition)).set(
-                max(highwater - position, 0)
-            )
-
-    async def stored_offsets(
-        self, partitions: Sequence[TopicPartition]
-    ) -> dict[TopicPartition, int]:
-        async with self._sessions() as session:
-            result = await session.execute(
-                text(
-                    "SELECT topic, partition, next_offset FROM consumer_offsets"
-                    " WHERE consumer = :consumer"
-                ),
-                {"consumer": self.name},
-            )
-            stored = {TopicPartition(t, p): o for t, p, o in result}
-        return {tp: stored[tp] for tp in partitions if tp in stored}
+async def _discard(fetching: asyncio.Task[Batch]) -> Batch | None:
+    """Stops a fetch that is no longer wanted; what it had already fetched, if anything."""
+    fetching.cancel()
+    await asyncio.wait([fetching])
+    if fetching.cancelled() or fetching.exception() is not None:
+        return None
+    return fetching.result()
 
 
 class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -535,40 +206,13 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
         pass
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        offsets = await _retrying(
+        offsets = await retrying(
             lambda: self._consumer.stored_offsets(list(assigned)), self._consumer.name
         )
         for tp, offset in offsets.items():
             self._consumer.kafka.seek(tp, offset)
 
 
-def _next_offsets(records: Sequence[ConsumerRecord[Any, Any]]) -> dict[tuple[str, int], int]:
-    offsets: dict[tuple[str, int], int] = {}
-    for record in records:
-        key = (record.topic, record.partition)
-        offsets[key] = max(offsets.get(key, 0), record.offset + 1)
-    return offsets
-
-
-async def _retrying(action: Callable[[], Awaitable[T]], name: str) -> T:
-    delay = 0.1
-    while True:
-        try:
-            return await action()
-        except Exception as error:
-            if not is_transient(error):
-                raise
-            log.warning("%s: transient failure %r; retrying in %.1fs", name, error, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
-
-
 async def purge_inbox(engine: AsyncEngine, *, days: float) -> int:
-    """Forgets applied ids older than `days`: by then the stored offsets alone keep a
-    redelivery from being applied again."""
-    async with engine.begin() as connection:
-        result = await connection.execute(
-            text("DELETE FROM inbox WHERE applied_at < now() - make_interval(secs => :seconds)"),
-            {"seconds": days * 86400},
-        )
-    return int(result.rowcount)
+    """Forgets applied ids older than `days` (`inbox.purge`)."""
+    return await inbox.purge(engine, days=days)

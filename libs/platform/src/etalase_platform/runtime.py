@@ -16,7 +16,8 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from etalase_platform import metrics
-from etalase_platform.consumer import IdempotentConsumer, Projector, purge_inbox
+from etalase_platform.consumer import IdempotentConsumer, purge_inbox
+from etalase_platform.consumer import Subscription as Subscription  # declared with the consumer
 from etalase_platform.db import (
     SessionFactory,
     create_engine,
@@ -57,17 +58,6 @@ async def _check(probe: Awaitable[object]) -> str | None:
     except Exception as error:
         return repr(error)
     return None
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """A consumer the service runs: its name (also its inbox key), topics and projector, and
-    whether it keeps an inbox (see `IdempotentConsumer`)."""
-
-    name: str
-    topics: Sequence[str]
-    projector: Projector
-    inbox: bool = True
 
 
 @dataclass

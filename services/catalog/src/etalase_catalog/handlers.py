@@ -10,13 +10,15 @@ from etalase_events.models import (
     VendorVerified,
 )
 from etalase_events.topics import VENDORS
-from etalase_platform.consumer import Delivery, Dispatcher
-from etalase_platform.runtime import Subscription
+from etalase_platform.consumer import Delivery, Dispatcher, Subscription, of_type
 from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_catalog import service
 
+VendorEvent = (
+    VendorRegistered | VendorVerified | VendorProfileUpdated | VendorSuspended | VendorReinstated
+)
 VENDOR_EVENTS = (
     VendorRegistered,
     VendorVerified,
@@ -26,9 +28,8 @@ VENDOR_EVENTS = (
 )
 
 
-async def on_vendor_event(session: AsyncSession, delivery: Delivery) -> None:
+async def on_vendor_event(session: AsyncSession, delivery: Delivery[VendorEvent]) -> None:
     event = delivery.event
-    assert isinstance(event, VENDOR_EVENTS)
     await service.hear_vendor_event(session, event.vendor_id, event, delivery.sequence)
 
 
@@ -37,16 +38,12 @@ class Vendors:
     each event in order, as event by event (what each changes is flushed once, at the commit)."""
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        mine = [d for d in deliveries if isinstance(d.event, VENDOR_EVENTS)]
+        mine: list[Delivery[VendorEvent]] = of_type(deliveries, *VENDOR_EVENTS)
         if not mine:
             return
-        locked = await service.lock_vendors(
-            session,
-            {d.event.vendor_id for d in mine},  # type: ignore[attr-defined]
-        )
+        locked = await service.lock_vendors(session, {d.event.vendor_id for d in mine})
         for delivery in mine:
             event = delivery.event
-            assert isinstance(event, VENDOR_EVENTS)
             # products following a new status are published within the event's trace
             with trace.use_span(delivery.span, end_on_exit=False):
                 await service.hear_vendor_event(
@@ -56,7 +53,7 @@ class Vendors:
 
 def one_by_one() -> Dispatcher:
     """The same view applied event by event (the oracle of the batched one's tests)."""
-    return Dispatcher(dict.fromkeys(VENDOR_EVENTS, on_vendor_event))
+    return Dispatcher(on_vendor_event)
 
 
 def subscriptions() -> list[Subscription]:

@@ -1,6 +1,7 @@
 """Event handlers: catalog's and registration's events keep purchasing's product and vendor view.
 
 Handlers only map an event to a view write; `catalog_view` drops what is stale by `sequence`.
+Each takes the event type its annotation names (`etalase_platform.dispatch`).
 """
 
 from collections.abc import Sequence
@@ -15,8 +16,7 @@ from etalase_events.models import (
     VendorRegistered,
 )
 from etalase_events.topics import PRODUCTS, VENDORS
-from etalase_platform.consumer import Delivery, Dispatcher
-from etalase_platform.runtime import Subscription
+from etalase_platform.consumer import Delivery, Dispatcher, Subscription, of_type
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_purchasing import catalog_view
@@ -24,39 +24,38 @@ from etalase_purchasing import catalog_view
 CATALOG_VIEW = "catalog-view"
 
 
-async def on_price_changed(session: AsyncSession, delivery: Delivery) -> None:
+async def on_price_changed(session: AsyncSession, delivery: Delivery[ProductPriceChanged]) -> None:
     event = delivery.event
-    assert isinstance(event, ProductPriceChanged)
     await catalog_view.update_product(
         session, event.product_id, delivery.sequence, price_idr=event.price_idr
     )
 
 
-async def on_tkdn_certified(session: AsyncSession, delivery: Delivery) -> None:
+async def on_tkdn_certified(
+    session: AsyncSession, delivery: Delivery[ProductTkdnCertified]
+) -> None:
     event = delivery.event
-    assert isinstance(event, ProductTkdnCertified)
     await catalog_view.certify_tkdn(
         session, event.product_id, delivery.sequence, event.tkdn_pct, event.bmp_pct
     )
 
 
-async def on_delisted(session: AsyncSession, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, ProductDelisted)
+async def on_delisted(session: AsyncSession, delivery: Delivery[ProductDelisted]) -> None:
     await catalog_view.update_product(
         session, delivery.event.product_id, delivery.sequence, tayang=False
     )
 
 
-async def on_relisted(session: AsyncSession, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, ProductRelisted)
+async def on_relisted(session: AsyncSession, delivery: Delivery[ProductRelisted]) -> None:
     await catalog_view.update_product(
         session, delivery.event.product_id, delivery.sequence, tayang=True
     )
 
 
-async def on_vendor_registered(session: AsyncSession, delivery: Delivery) -> None:
+async def on_registry_facts(
+    session: AsyncSession, delivery: Delivery[VendorRegistered | VendorProfileUpdated]
+) -> None:
     event = delivery.event
-    assert isinstance(event, VendorRegistered)
     await catalog_view.record_registry_facts(
         session,
         event.vendor_id,
@@ -67,17 +66,8 @@ async def on_vendor_registered(session: AsyncSession, delivery: Delivery) -> Non
     )
 
 
-async def on_vendor_profile_updated(session: AsyncSession, delivery: Delivery) -> None:
-    event = delivery.event
-    assert isinstance(event, VendorProfileUpdated)
-    await catalog_view.record_registry_facts(
-        session,
-        event.vendor_id,
-        delivery.sequence,
-        scale=event.scale,
-        legal_form=event.legal_form,
-        region_code=event.region_code,
-    )
+async def on_product_listed(session: AsyncSession, delivery: Delivery[ProductListed]) -> None:
+    await catalog_view.record_listing(session, delivery.event, delivery.sequence)
 
 
 class CatalogView:
@@ -91,25 +81,14 @@ class CatalogView:
 
     def __init__(self) -> None:
         self._others = Dispatcher(
-            {
-                ProductPriceChanged: on_price_changed,
-                ProductTkdnCertified: on_tkdn_certified,
-                ProductDelisted: on_delisted,
-                ProductRelisted: on_relisted,
-                VendorRegistered: on_vendor_registered,
-                VendorProfileUpdated: on_vendor_profile_updated,
-            }
+            on_price_changed, on_tkdn_certified, on_delisted, on_relisted, on_registry_facts
         )
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        listings = [d for d in deliveries if isinstance(d.event, ProductListed)]
+        listings = of_type(deliveries, ProductListed)
         if listings:
-            await catalog_view.record_listings(
-                session,
-                [(d.event, d.sequence) for d in listings],  # type: ignore[misc]
-            )
-        others = [d for d in deliveries if not isinstance(d.event, ProductListed)]
-        await self._others.apply(session, others)
+            await catalog_view.record_listings(session, [(d.event, d.sequence) for d in listings])
+        await self._others.apply(session, deliveries)  # it has no handler for a listing
 
 
 def subscriptions() -> list[Subscription]:
@@ -118,19 +97,11 @@ def subscriptions() -> list[Subscription]:
 
 def one_by_one() -> Dispatcher:
     """The same view applied event by event (the oracle of the batched one's tests)."""
-
-    async def on_product_listed(session: AsyncSession, delivery: Delivery) -> None:
-        assert isinstance(delivery.event, ProductListed)
-        await catalog_view.record_listing(session, delivery.event, delivery.sequence)
-
     return Dispatcher(
-        {
-            ProductListed: on_product_listed,
-            ProductPriceChanged: on_price_changed,
-            ProductTkdnCertified: on_tkdn_certified,
-            ProductDelisted: on_delisted,
-            ProductRelisted: on_relisted,
-            VendorRegistered: on_vendor_registered,
-            VendorProfileUpdated: on_vendor_profile_updated,
-        }
+        on_product_listed,
+        on_price_changed,
+        on_tkdn_certified,
+        on_delisted,
+        on_relisted,
+        on_registry_facts,
     )

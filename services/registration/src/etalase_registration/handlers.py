@@ -1,6 +1,6 @@
 """Event handlers: registration is where vendor events start, so it consumes nothing."""
 
-from etalase_platform.runtime import Subscription
+from etalase_platform.consumer import Subscription
 
 
 def subscriptions() -> list[Subscription]:
