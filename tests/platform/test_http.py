@@ -43,7 +43,7 @@ def _router() -> APIRouter:
 
         async def create(session: AsyncSession) -> dict[str, Any]:
             if thing.name == "taken":
-                raise Conflict("that name is taken", existing="t-1")
+                raise Conflict("that name is taken", rule="name_taken", existing="t-1")
             row = await session.execute(
                 text(
                     "INSERT INTO effects (event_id, subject, sequence) VALUES (:n, 'thing', 1)"
@@ -144,7 +144,7 @@ async def test_authentication_and_roles(
 async def test_a_conflict_carries_its_extra_fields(client: httpx.AsyncClient) -> None:
     response = await client.post("/things", json={"name": "taken", "size": 1}, headers=ADMIN)
     assert response.status_code == 409
-    assert response.json()["existing"] == "t-1"
+    assert (response.json()["rule"], response.json()["existing"]) == ("name_taken", "t-1")
 
 
 async def test_unknown_routes_and_paging_limits_are_problems(client: httpx.AsyncClient) -> None:

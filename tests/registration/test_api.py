@@ -150,6 +150,7 @@ async def test_a_nib_registered_once_answers_409_with_its_vendor(
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     assert response.json()["vendor_id"] == first["vendor_id"]
     assert response.json()["status"] == 409
+    assert response.json()["rule"] == "nib_taken"
 
 
 async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
@@ -213,6 +214,8 @@ async def test_the_status_machine_allows_only_its_transitions(client: httpx.Asyn
             assert response.json()["status"] == status
         else:
             assert response.headers["content-type"].startswith(PROBLEM_JSON)
+            problem = response.json()
+            assert (problem["rule"], problem["vendor_status"]) == ("transition_forbidden", status)
         shown = await client.get(f"/vendors/{vendor_id}", headers=DESK)
         assert shown.json()["status"] == status, action
 
