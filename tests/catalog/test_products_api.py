@@ -198,6 +198,10 @@ async def test_a_retry_with_the_same_idempotency_key_lists_once(
     first, again = [await catalog.post("/products", json=body, headers=headers) for _ in range(2)]
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
+    assert (first.headers.get("Idempotent-Replayed"), again.headers["Idempotent-Replayed"]) == (
+        None,
+        "true",
+    )
     response = await catalog.get("/products", params={"vendor_id": vendor, "q": body["name"]})
     assert response.json()["total"] == 1
 
@@ -304,7 +308,7 @@ async def test_the_vendor_delists_and_relists_its_product(
     mine = vendor_token(vendor)
 
     displayed = assert_problem(await catalog.post(f"{url}/relist", headers=mine), 409)
-    assert (displayed["rule"], displayed["status"]) == ("transition_forbidden", "tayang")
+    assert (displayed["rule"], displayed["product_status"]) == ("transition_forbidden", "tayang")
     wrong_reason = await catalog.post(f"{url}/delist", json={"reason": "admin"}, headers=mine)
     assert_problem(wrong_reason, 422, "reason")
     assert_problem(await catalog.post(f"{url}/delist", json={"reason": "why"}, headers=mine), 422)

@@ -73,3 +73,8 @@ async def test_a_domain_module_breaking_a_rule_answers_409_with_the_rule(
         "verified",
         "cannot verify",
     )
+
+
+def test_a_detail_may_not_shadow_a_member_of_the_problem_document() -> None:
+    with pytest.raises(ValueError, match="status"):
+        as_problem(RuleBroken("transition_forbidden", "cannot accept", status="completed"))

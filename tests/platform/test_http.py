@@ -9,11 +9,12 @@ from etalase_platform.auth import CurrentPrincipal, Role
 from etalase_platform.db import create_engine
 from etalase_platform.deps import IdempotencyKey, Paging, Sessions
 from etalase_platform.http import create_app
-from etalase_platform.idempotency import fingerprint, run_once
+from etalase_platform.idempotency import fingerprint, respond, run_once
 from etalase_platform.problems import Conflict
 from etalase_platform.runtime import ServiceRuntime
 from etalase_platform.settings import ServiceSettings
 from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,7 +39,7 @@ def _router() -> APIRouter:
         principal: CurrentPrincipal,
         sessions: Sessions,
         key: IdempotencyKey = None,
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         principal.require_role(Role.ADMIN)
 
         async def create(session: AsyncSession) -> dict[str, Any]:
@@ -60,7 +61,7 @@ def _router() -> APIRouter:
             request_fingerprint=fingerprint(thing.model_dump()),
             create=create,
         )
-        return stored.body
+        return respond(stored)
 
     @router.get("/things")
     async def list_things(paging: Paging) -> dict[str, int]:
@@ -160,6 +161,8 @@ async def test_an_idempotency_key_replays_the_first_response(client: httpx.Async
     again = await client.post("/things", json=body, headers={**ADMIN, **key})
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
     other = await client.post("/things", json={**body, "size": 3}, headers={**ADMIN, **key})
     assert other.status_code == 422  # the same key for a different request
 

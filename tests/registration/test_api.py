@@ -162,6 +162,7 @@ async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
     retry = await client.post("/vendors", json=body, headers={**DESK, "Idempotency-Key": key})
     assert retry.status_code == 201
     assert retry.json() == first
+    assert retry.headers["Idempotent-Replayed"] == "true"
 
     listed = await client.get("/vendors", params={"limit": 500}, headers=DESK)
     assert [v["vendor_id"] for v in listed.json()["items"] if v["nib"] == body["nib"]] == [

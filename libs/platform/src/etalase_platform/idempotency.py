@@ -1,5 +1,8 @@
 """`Idempotency-Key` for create calls: a retry gets the first response, nothing is created twice.
 
+The service layer calls `run_once`; the route answers with `respond(stored)`, which marks a replay
+with `Idempotent-Replayed: true`.
+
 The key row is inserted in the same transaction as the creation. A concurrent request with the same
 key blocks on that row's unique index until the first commits, then reads the stored response; if
 the first fails, its key row rolls back with it and the retry runs afresh.
@@ -11,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +22,7 @@ from etalase_platform.db import SessionFactory
 from etalase_platform.problems import Problem
 
 MAX_KEY_LENGTH = 200
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,12 @@ class StoredResponse:
 class IdempotencyKeyReused(Problem):
     status = 422
     title = "Idempotency-Key reused"
+
+
+def respond(stored: StoredResponse) -> JSONResponse:
+    """The HTTP answer to an idempotent call: the stored response, a replay saying so."""
+    headers = {REPLAYED_HEADER: "true"} if stored.replayed else None
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 
 
 def fingerprint(payload: Any) -> str:

@@ -37,6 +37,9 @@ class ProblemDetails(BaseModel):
     errors: list[FieldError] = Field(default_factory=list, description="Each invalid field (422)")
 
 
+_MEMBERS = frozenset({"type", "title", "status", "detail", "errors", "instance"})
+
+
 class Problem(Exception):
     """An error the service layer raises; rendered as problem details."""
 
@@ -44,6 +47,10 @@ class Problem(Exception):
     title = "Bad request"
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, **extra: Any):
+        shadowed = sorted(_MEMBERS.intersection(extra))
+        if shadowed:
+            # `status: "placed"` in a body would make it no problem document at all
+            raise ValueError(f"extra members named like RFC 9457's own: {shadowed}")
         super().__init__(detail)
         self.detail = detail
         self.errors = errors

@@ -4,9 +4,10 @@ from decimal import Decimal
 from typing import Annotated
 
 from etalase_events.models import Catalog
-from etalase_events.primitives import KabKotaCode, RegionCode
+from etalase_events.primitives import KabKotaCode
 from etalase_platform.auth import CurrentPrincipal
-from etalase_platform.deps import IdempotencyKey, Page, Paging, Sessions
+from etalase_platform.deps import IdempotencyKey, Page, Paging, RegionFilter, Sessions
+from etalase_platform.idempotency import respond
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
@@ -34,9 +35,7 @@ async def list_product(
 ) -> JSONResponse:
     """List a product (tayang). Only a verified, unsuspended vendor, for itself; 409 when the
     catalog has not heard of its verification yet (retry once the events arrived)."""
-    stored = await service.list_product(sessions, principal, body, idempotency_key)
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+    return respond(await service.list_product(sessions, principal, body, idempotency_key))
 
 
 @router.get("/products/{product_id}")
@@ -51,9 +50,7 @@ async def search_products(
     vendor_id: str | None = None,
     catalog: Catalog | None = None,
     category: str | None = None,
-    region_code: Annotated[
-        RegionCode | None, Query(description="The vendor's kab/kota, or a province")
-    ] = None,
+    region_code: RegionFilter = None,
     status: ProductStatus | None = None,
     q: Annotated[str | None, Query(description="Words in the name or brand, any case")] = None,
     pdn_wajib: Annotated[
@@ -100,9 +97,7 @@ async def categories(
     sessions: Sessions,
     paging: Paging,
     catalog: Catalog | None = None,
-    region_code: Annotated[
-        RegionCode | None, Query(description="The vendor's kab/kota, or a province")
-    ] = None,
+    region_code: RegionFilter = None,
 ) -> Page[CategoryCount]:
     """Categories with their count of displayed products."""
     return await service.categories(sessions, catalog, region_code, paging)

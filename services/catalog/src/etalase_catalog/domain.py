@@ -32,6 +32,7 @@ from etalase_events.models import (
     VendorVerified,
 )
 from etalase_platform.domain_errors import InvalidField, RuleBroken
+from etalase_platform.scope import covers
 
 TKDN_MAX = Decimal(100)
 BMP_MAX = Decimal(15)
@@ -233,11 +234,6 @@ def check_catalog_region(catalog: Catalog, catalog_region_code: str | None) -> N
         raise InvalidField("catalog_region_code", "only the lokal catalog belongs to a region")
 
 
-def region_covers(region_code: str, inner: str) -> bool:
-    """A kab/kota covers itself; a province covers its kab/kota."""
-    return inner == region_code or inner.startswith(region_code + ".")
-
-
 def check_draft(draft: ProductDraft) -> None:
     """Rules on the listing request alone (422 when broken)."""
     check_catalog_region(draft.catalog, draft.catalog_region_code)
@@ -259,7 +255,7 @@ def list_product(
     check_draft(draft)
     seller = require_may_list(vendor, draft.vendor_id)
     assert seller.legal_form and seller.scale and seller.region_code  # profile_known
-    if draft.catalog_region_code is not None and not region_covers(
+    if draft.catalog_region_code is not None and not covers(
         draft.catalog_region_code, seller.region_code
     ):
         raise RuleBroken(
@@ -401,7 +397,7 @@ def delist(
         raise RuleBroken(
             "transition_forbidden",
             f"product {product.product_id} is already delisted ({product.delist_reason})",
-            status=product.status.value,
+            product_status=product.status.value,
         )
     return _delisted(product, reason, now)
 
@@ -411,7 +407,7 @@ def relist(product: Product, actor: Actor, vendor: VendorView, now: datetime) ->
         raise RuleBroken(
             "transition_forbidden",
             f"product {product.product_id} is already displayed (tayang)",
-            status=product.status.value,
+            product_status=product.status.value,
         )
     _require_not_suspended(vendor)
     # Whoever took a product down decides when it returns: a vendor cannot undo an admin's

@@ -240,6 +240,6 @@ def transition(current: OrderStatus, action: OrderAction) -> OrderStatus:
         raise RuleBroken(
             "transition_forbidden",
             f"cannot {action.value} an order that is {current.value}",
-            status=current.value,
+            order_status=current.value,
         )
     return target

@@ -4,6 +4,7 @@ event in the same transaction."""
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from etalase_events.models import (
     BudgetAllocated,
@@ -18,6 +19,7 @@ from etalase_events.models import (
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
+from etalase_platform.idempotency import StoredResponse, fingerprint, run_once
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Conflict, Forbidden, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -183,9 +185,31 @@ async def build_order(
 
 
 async def place_order(
+    sessions: SessionFactory,
+    principal: Principal,
+    request: PlaceOrder,
+    idempotency_key: str | None,
+) -> StoredResponse:
+    """Place an order at most once per `Idempotency-Key`."""
+
+    async def create(session: AsyncSession) -> dict[str, Any]:
+        placed = await _place_order(session, principal, request)
+        return placed.model_dump(mode="json")
+
+    return await run_once(
+        sessions,
+        key=idempotency_key,
+        # keys are the caller's: the same key from another buyer is another request
+        scope=f"POST /orders {principal.role}:{principal.sub}:{principal.opd}",
+        request_fingerprint=fingerprint(request.model_dump(mode="json")),
+        create=create,
+    )
+
+
+async def _place_order(
     session: AsyncSession, principal: Principal, request: PlaceOrder
 ) -> OrderPublic:
-    """Runs inside the caller's transaction (the one that also claims the Idempotency-Key)."""
+    """In the transaction that also claims the Idempotency-Key."""
     built = await build_order(session, principal, request, lock_budget=True)
     event = built.event
     domain.check_fits_pagu(
@@ -272,13 +296,38 @@ def _authorize_change(principal: Principal, order: db.Order, action: OrderAction
 
 
 async def change_order(
+    sessions: SessionFactory,
+    principal: Principal,
+    order_id: str,
+    action: OrderAction,
+    idempotency_key: str | None,
+    reason: str | None = None,
+) -> StoredResponse:
+    """A state change at most once per `Idempotency-Key`: a client that lost the answer retries
+    and gets the first one (`Idempotent-Replayed: true`), not a 409 for the state it caused."""
+
+    async def change(session: AsyncSession) -> dict[str, Any]:
+        changed = await _change_order(session, principal, order_id, action, reason)
+        return changed.model_dump(mode="json")
+
+    return await run_once(
+        sessions,
+        key=idempotency_key,
+        scope=f"POST /orders/{{id}}/{action.value} {principal.role}:{principal.sub}",
+        request_fingerprint=fingerprint({"order_id": order_id, "reason": reason}),
+        create=change,
+        status_code=200,
+    )
+
+
+async def _change_order(
     session: AsyncSession,
     principal: Principal,
     order_id: str,
     action: OrderAction,
-    reason: str | None = None,
+    reason: str | None,
 ) -> OrderPublic:
-    """Runs inside the caller's transaction (the one that also claims the Idempotency-Key)."""
+    """In the transaction that also claims the Idempotency-Key."""
     order = await db.get_order(session, order_id, lock=True)
     if order is None:
         raise NotFound(f"order {order_id} does not exist")

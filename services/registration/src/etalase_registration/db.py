@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from etalase_platform.domain_errors import RuleBroken
-from sqlalchemy import ARRAY, Column, ColumnElement, DateTime, Text, func, or_
+from etalase_platform.scope import covered_by
+from sqlalchemy import ARRAY, Column, ColumnElement, DateTime, Text, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
@@ -91,7 +92,7 @@ async def list_vendors(
     conditions: list[ColumnElement[bool]] = []
     for region in (where.region_code, where.scope_region):
         if region is not None:
-            conditions.append(_in_region(region))
+            conditions.append(covered_by(Vendor.region_code, region))
     if where.status is not None:
         conditions.append(col(Vendor.status) == where.status)
     if where.scale is not None:
@@ -107,8 +108,3 @@ async def list_vendors(
         .offset(offset)
     )
     return list(page.all()), total
-
-
-def _in_region(code: str) -> ColumnElement[bool]:
-    region = col(Vendor.region_code)
-    return or_(region == code, region.startswith(code + ".", autoescape=True))
