@@ -9,7 +9,7 @@ from etalase_platform.auth import CurrentPrincipal, Role
 from etalase_platform.db import create_engine
 from etalase_platform.deps import IdempotencyKey, Paging, Sessions
 from etalase_platform.http import create_app
-from etalase_platform.idempotency import fingerprint, respond, run_once
+from etalase_platform.idempotency import respond, run_once
 from etalase_platform.problems import Conflict
 from etalase_platform.runtime import ServiceRuntime
 from etalase_platform.settings import ServiceSettings
@@ -58,7 +58,7 @@ def _router() -> APIRouter:
             sessions,
             key=key,
             scope=f"things:{principal.sub}",
-            request_fingerprint=fingerprint(thing.model_dump()),
+            request=thing,
             create=create,
         )
         return respond(stored)

@@ -10,11 +10,12 @@ the first fails, its key row rolls back with it and the retry runs afresh.
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -52,11 +53,15 @@ async def run_once(
     *,
     key: str | None,
     scope: str,
-    request_fingerprint: str,
+    request: BaseModel | Mapping[str, Any],
     create: Callable[[AsyncSession], Awaitable[dict[str, Any]]],
     status_code: int = 201,
 ) -> StoredResponse:
-    """Run `create` in a transaction, at most once per (scope, key)."""
+    """Run `create` in a transaction, at most once per (scope, key). `request`: what the call
+    asked for; the same key with another request is refused (422)."""
+    request_fingerprint = fingerprint(
+        request.model_dump(mode="json") if isinstance(request, BaseModel) else request
+    )
     async with sessions() as session, session.begin():
         if key is not None:
             if not key or len(key) > MAX_KEY_LENGTH:

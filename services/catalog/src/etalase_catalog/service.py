@@ -18,7 +18,7 @@ from etalase_events.models import Catalog, DelistReason, Event
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
-from etalase_platform.idempotency import StoredResponse, fingerprint, run_once
+from etalase_platform.idempotency import StoredResponse, run_once
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Forbidden, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -87,7 +87,7 @@ async def list_product(
         sessions,
         key=idempotency_key,
         scope=f"catalog.products:{body.vendor_id}",
-        request_fingerprint=fingerprint(body.model_dump(mode="json")),
+        request=body,
         create=create,
     )
 

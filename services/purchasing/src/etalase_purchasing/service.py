@@ -19,7 +19,7 @@ from etalase_events.models import (
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
-from etalase_platform.idempotency import StoredResponse, fingerprint, run_once
+from etalase_platform.idempotency import StoredResponse, run_once
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Conflict, Forbidden, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -201,7 +201,7 @@ async def place_order(
         key=idempotency_key,
         # keys are the caller's: the same key from another buyer is another request
         scope=f"POST /orders {principal.role}:{principal.sub}:{principal.opd}",
-        request_fingerprint=fingerprint(request.model_dump(mode="json")),
+        request=request,
         create=create,
     )
 
@@ -314,7 +314,7 @@ async def change_order(
         sessions,
         key=idempotency_key,
         scope=f"POST /orders/{{id}}/{action.value} {principal.role}:{principal.sub}",
-        request_fingerprint=fingerprint({"order_id": order_id, "reason": reason}),
+        request={"order_id": order_id, "reason": reason},
         create=change,
         status_code=200,
     )

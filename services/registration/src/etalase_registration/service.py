@@ -24,7 +24,7 @@ from etalase_events.models import (
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
-from etalase_platform.idempotency import StoredResponse, fingerprint, run_once
+from etalase_platform.idempotency import StoredResponse, run_once
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Invalid, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -64,7 +64,7 @@ async def register_vendor(
         key=idempotency_key,
         # per caller, so that two desks choosing the same key cannot see each other's answers
         scope=f"POST /vendors {principal.sub}",
-        request_fingerprint=fingerprint(request.model_dump(mode="json")),
+        request=request,
         create=create,
     )
     if not stored.replayed:
