@@ -20,7 +20,7 @@ from etalase_platform.runtime import ServiceRuntime, Subscription
 from etalase_platform.settings import ServiceSettings
 
 
-def no_subscriptions() -> list[Subscription]:
+def _no_subscriptions() -> list[Subscription]:
     return []
 
 
@@ -39,7 +39,7 @@ class ServiceDefinition:
     """Its topics. A service that publishes none runs no outbox relay."""
     subscribes: Sequence[str] = ()
     """The topics it consumes, each with a subscription or consumed by its own runtime."""
-    subscriptions: Callable[[], Sequence[Subscription]] = no_subscriptions
+    subscriptions: Callable[[], Sequence[Subscription]] = _no_subscriptions
     runtime: type[ServiceRuntime] = ServiceRuntime
     """A subclass when the service runs more than the platform's runtime (reporting: its
     projection supervisor)."""

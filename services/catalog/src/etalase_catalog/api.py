@@ -33,8 +33,10 @@ async def list_product(
     sessions: Sessions,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """List a product (tayang). Only a verified, unsuspended vendor, for itself; 409 when the
-    catalog has not heard of its verification yet (retry once the events arrived)."""
+    """List a product (tayang). Only a verified, unsuspended vendor, for itself; otherwise 409
+    with `rule`: `vendor_unknown` or `vendor_not_verified` while the catalog has not heard of its
+    registration or verification (retry once the events arrived), `vendor_suspended`, or
+    `lokal_outside_vendor_region` for a lokal product outside the vendor's region."""
     return respond(await service.list_product(sessions, principal, body, idempotency_key))
 
 
@@ -125,12 +127,14 @@ async def delist(
     body: DelistRequest | None = None,
 ) -> ProductPublic:
     """By its vendor (`vendor_request`) or by the admin of the region whose local catalogue it is
-    in (`admin`)."""
+    in (`admin`). 409 `transition_forbidden` when already delisted, `vendor_suspended` while its
+    vendor is suspended."""
     reason = body.reason if body else None
     return await service.delist(sessions, principal, product_id, reason)
 
 
 @router.post("/products/{product_id}/relist")
 async def relist(product_id: str, principal: CurrentPrincipal, sessions: Sessions) -> ProductPublic:
-    """Display a delisted product again; whoever delisted it relists it."""
+    """Display a delisted product again; whoever delisted it relists it (else 409
+    `relist_by_delister_only`; 409 `transition_forbidden` when it is displayed)."""
     return await service.relist(sessions, principal, product_id)

@@ -38,7 +38,7 @@ Reader = Annotated[Principal, Depends(_reader)]
 # what the status means here.
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such vendor"}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The vendor's status forbids this"}
+    409: {"description": "The vendor's status forbids this (`rule`: `transition_forbidden`)"}
 }
 
 router = APIRouter(
@@ -52,7 +52,9 @@ router = APIRouter(
     "",
     status_code=201,
     response_model=VendorView,
-    responses={409: {"description": "NIB already registered; `vendor_id` names its vendor"}},
+    responses={
+        409: {"description": "NIB already registered (`nib_taken`); `vendor_id` names its vendor"}
+    },
 )
 async def register_vendor(
     body: VendorRegistration, principal: Manager, sessions: Sessions, key: IdempotencyKey = None
