@@ -8,11 +8,9 @@ from typing import Any
 import pytest
 from etalase_catalog.domain import (
     Actor,
-    InvalidField,
     Product,
     ProductDraft,
     ProductStatus,
-    RuleBroken,
     VendorStatus,
     VendorView,
     certify_tkdn,
@@ -41,6 +39,7 @@ from etalase_events.models import (
     VendorSuspended,
     VendorVerified,
 )
+from etalase_platform.domain_errors import InvalidField, RuleBroken
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -126,7 +125,7 @@ def test_a_verification_heard_before_the_registration_is_kept_and_the_profile_fi
     assert early.status is VendorStatus.VERIFIED and not early.profile_known
     with pytest.raises(RuleBroken) as refused:
         require_may_list(early, VENDOR_ID)
-    assert refused.value.extra == {"vendor_status": "verified"}
+    assert refused.value.details == {"vendor_status": "verified"}
 
     complete = early.heard(1, vendor_facts(registered()))
     assert complete.status is VendorStatus.VERIFIED  # the older event cannot undo it
@@ -182,7 +181,7 @@ def test_any_arrival_order_with_any_redelivery_ends_in_the_newest_facts(
 def test_only_a_verified_unsuspended_vendor_may_list(view: VendorView | None, status: str) -> None:
     with pytest.raises(RuleBroken) as refused:
         list_product(draft(), view, product_id="p-1", now=NOW)
-    assert refused.value.extra["vendor_status"] == status
+    assert refused.value.details["vendor_status"] == status
 
 
 # --- listing ----------------------------------------------------------------------------------

@@ -92,6 +92,7 @@ async def test_the_catalog_refuses_vendors_it_has_not_heard_verified(
     )
     problem = assert_problem(response, 409)
     assert problem["vendor_status"] == "unknown" and "retry" in problem["detail"]
+    assert problem["rule"] == "vendor_unknown"
 
     unverified = await registry.register()
     await vendor_status_heard(catalog, unverified, "registered")
@@ -107,7 +108,8 @@ async def test_the_catalog_refuses_vendors_it_has_not_heard_verified(
     response = await catalog.post(
         "/products", json=product_body(suspended), headers=vendor_token(suspended)
     )
-    assert assert_problem(response, 409)["vendor_status"] == "suspended"
+    problem = assert_problem(response, 409)
+    assert (problem["rule"], problem["vendor_status"]) == ("vendor_suspended", "suspended")
 
 
 async def test_lokal_products_go_in_the_vendors_own_region(
@@ -121,7 +123,10 @@ async def test_lokal_products_go_in_the_vendors_own_region(
 
     elsewhere = product_body(vendor, catalog="lokal", catalog_region_code=unique_region())
     problem = assert_problem(await catalog.post("/products", json=elsewhere, headers=headers), 409)
-    assert problem["vendor_region_code"] == region
+    assert (problem["rule"], problem["vendor_region_code"]) == (
+        "lokal_outside_vendor_region",
+        region,
+    )
 
     in_province = product_body(vendor, catalog="lokal", catalog_region_code=province)
     response = await catalog.post("/products", json=in_province, headers=headers)
@@ -193,6 +198,10 @@ async def test_a_retry_with_the_same_idempotency_key_lists_once(
     first, again = [await catalog.post("/products", json=body, headers=headers) for _ in range(2)]
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
+    assert (first.headers.get("Idempotent-Replayed"), again.headers["Idempotent-Replayed"]) == (
+        None,
+        "true",
+    )
     response = await catalog.get("/products", params={"vendor_id": vendor, "q": body["name"]})
     assert response.json()["total"] == 1
 
@@ -298,7 +307,8 @@ async def test_the_vendor_delists_and_relists_its_product(
     url = f"/products/{product['product_id']}"
     mine = vendor_token(vendor)
 
-    assert_problem(await catalog.post(f"{url}/relist", headers=mine), 409)  # displayed
+    displayed = assert_problem(await catalog.post(f"{url}/relist", headers=mine), 409)
+    assert (displayed["rule"], displayed["product_status"]) == ("transition_forbidden", "tayang")
     wrong_reason = await catalog.post(f"{url}/delist", json={"reason": "admin"}, headers=mine)
     assert_problem(wrong_reason, 422, "reason")
     assert_problem(await catalog.post(f"{url}/delist", json={"reason": "why"}, headers=mine), 422)
@@ -351,6 +361,7 @@ async def test_the_regional_admin_delists_from_its_local_catalogue(
     mine = vendor_token(vendor)
     problem = assert_problem(await catalog.post(f"{url}/relist", headers=mine), 409)
     assert "admin" in problem["detail"]
+    assert (problem["rule"], problem["delist_reason"]) == ("relist_by_delister_only", "admin")
     response = await catalog.post(f"{url}/relist", headers=admin)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "tayang"

@@ -9,11 +9,12 @@ from etalase_platform.auth import CurrentPrincipal, Role
 from etalase_platform.db import create_engine
 from etalase_platform.deps import IdempotencyKey, Paging, Sessions
 from etalase_platform.http import create_app
-from etalase_platform.idempotency import fingerprint, run_once
+from etalase_platform.idempotency import respond, run_once
 from etalase_platform.problems import Conflict
 from etalase_platform.runtime import ServiceRuntime
 from etalase_platform.settings import ServiceSettings
 from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,12 +39,12 @@ def _router() -> APIRouter:
         principal: CurrentPrincipal,
         sessions: Sessions,
         key: IdempotencyKey = None,
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         principal.require_role(Role.ADMIN)
 
         async def create(session: AsyncSession) -> dict[str, Any]:
             if thing.name == "taken":
-                raise Conflict("that name is taken", existing="t-1")
+                raise Conflict("that name is taken", rule="name_taken", existing="t-1")
             row = await session.execute(
                 text(
                     "INSERT INTO effects (event_id, subject, sequence) VALUES (:n, 'thing', 1)"
@@ -57,10 +58,10 @@ def _router() -> APIRouter:
             sessions,
             key=key,
             scope=f"things:{principal.sub}",
-            request_fingerprint=fingerprint(thing.model_dump()),
+            request=thing,
             create=create,
         )
-        return stored.body
+        return respond(stored)
 
     @router.get("/things")
     async def list_things(paging: Paging) -> dict[str, int]:
@@ -144,7 +145,7 @@ async def test_authentication_and_roles(
 async def test_a_conflict_carries_its_extra_fields(client: httpx.AsyncClient) -> None:
     response = await client.post("/things", json={"name": "taken", "size": 1}, headers=ADMIN)
     assert response.status_code == 409
-    assert response.json()["existing"] == "t-1"
+    assert (response.json()["rule"], response.json()["existing"]) == ("name_taken", "t-1")
 
 
 async def test_unknown_routes_and_paging_limits_are_problems(client: httpx.AsyncClient) -> None:
@@ -160,6 +161,8 @@ async def test_an_idempotency_key_replays_the_first_response(client: httpx.Async
     again = await client.post("/things", json=body, headers={**ADMIN, **key})
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
     other = await client.post("/things", json={**body, "size": 3}, headers={**ADMIN, **key})
     assert other.status_code == 422  # the same key for a different request
 

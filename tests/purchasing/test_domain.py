@@ -5,14 +5,13 @@ from decimal import Decimal
 import pytest
 from etalase_events.compliance import meets_pdn_wajib
 from etalase_events.models import Catalog, LegalForm, Scale
+from etalase_platform.domain_errors import InvalidField, RuleBroken
 from etalase_purchasing import domain
 from etalase_purchasing.domain import (
-    InvalidRequest,
     KnownProduct,
     OrderAction,
     OrderStatus,
     RequestedLine,
-    RuleViolation,
     VendorFacts,
 )
 
@@ -67,7 +66,7 @@ def test_an_order_may_use_the_pagu_to_the_last_rupiah() -> None:
 
 
 def test_an_order_one_rupiah_over_the_remaining_pagu_is_refused_with_the_figures() -> None:
-    with pytest.raises(RuleViolation) as refused:
+    with pytest.raises(RuleBroken) as refused:
         domain.check_fits_pagu(pagu_idr=1_000_000, committed_idr=600_000, order_total_idr=400_001)
     assert refused.value.rule == "pagu_exceeded"
     assert refused.value.details == {
@@ -79,7 +78,7 @@ def test_an_order_one_rupiah_over_the_remaining_pagu_is_refused_with_the_figures
 
 
 def test_after_a_pagu_cut_below_commitments_nothing_more_fits() -> None:
-    with pytest.raises(RuleViolation) as refused:
+    with pytest.raises(RuleBroken) as refused:
         domain.check_fits_pagu(pagu_idr=100, committed_idr=500, order_total_idr=1)
     assert refused.value.details["remaining_idr"] == 0
 
@@ -148,7 +147,7 @@ def test_the_order_snapshots_product_facts() -> None:
 
 
 def test_a_product_on_two_lines_is_refused_naming_the_second_line() -> None:
-    with pytest.raises(InvalidRequest) as refused:
+    with pytest.raises(InvalidField) as refused:
         domain.draft_order(
             [RequestedLine("p1", 1), RequestedLine("p2", 1), RequestedLine("p1", 2)],
             known(product("p1"), product("p2")),
@@ -158,7 +157,7 @@ def test_a_product_on_two_lines_is_refused_naming_the_second_line() -> None:
 
 
 def test_products_of_two_vendors_are_refused() -> None:
-    with pytest.raises(InvalidRequest) as refused:
+    with pytest.raises(InvalidField) as refused:
         domain.draft_order(
             [RequestedLine("p1", 1), RequestedLine("p2", 1)],
             known(product("p1", vendor_id="v1"), product("p2", vendor_id="v2")),
@@ -168,14 +167,14 @@ def test_products_of_two_vendors_are_refused() -> None:
 
 
 def test_an_unknown_product_is_a_conflict_naming_it() -> None:
-    with pytest.raises(RuleViolation) as refused:
+    with pytest.raises(RuleBroken) as refused:
         domain.draft_order([RequestedLine("p1", 1), RequestedLine("p9", 1)], known(product()), {})
     assert refused.value.rule == "product_unknown"
     assert refused.value.details == {"product_ids": ["p9"]}
 
 
 def test_a_product_not_displayed_is_a_conflict_naming_it() -> None:
-    with pytest.raises(RuleViolation) as refused:
+    with pytest.raises(RuleBroken) as refused:
         domain.draft_order(
             [RequestedLine("p1", 1), RequestedLine("p2", 1)],
             known(product("p1"), product("p2", tayang=False)),
@@ -210,7 +209,7 @@ def test_opd_codes_are_the_region_a_dot_and_the_agency_code(opd_code: str) -> No
 
 @pytest.mark.parametrize("opd_code", ["33.75", "33.75.", "33.751.02", "33.74.1.02", "33.75.1..2"])
 def test_other_opd_codes_are_refused(opd_code: str) -> None:
-    with pytest.raises(InvalidRequest) as refused:
+    with pytest.raises(InvalidField) as refused:
         domain.check_opd_code(opd_code, "33.75")
     assert refused.value.field == "opd_code"
 
@@ -238,7 +237,7 @@ def test_the_lifecycle_allows_exactly_its_transitions(
     if (status, action) in ALLOWED:
         assert domain.transition(status, action) is ALLOWED[status, action]
     else:
-        with pytest.raises(RuleViolation) as refused:
+        with pytest.raises(RuleBroken) as refused:
             domain.transition(status, action)
         assert refused.value.rule == "transition_forbidden"
 

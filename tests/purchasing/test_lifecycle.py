@@ -141,6 +141,7 @@ async def test_transitions_the_status_forbids_are_conflicts(
 
     assert response.status_code == 409
     assert response.json()["rule"] == "transition_forbidden"
+    assert response.json()["status"] == 409  # the HTTP status: the order's is `order_status`
     current = await client.get(f"/orders/{order.id}", headers=order.buyer)
     assert current.json()["version"] == 1 + len(steps)
 

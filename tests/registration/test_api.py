@@ -152,6 +152,7 @@ async def test_a_nib_registered_once_answers_409_with_its_vendor(
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     assert response.json()["vendor_id"] == first["vendor_id"]
     assert response.json()["status"] == 409
+    assert response.json()["rule"] == "nib_taken"
 
 
 async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
@@ -163,6 +164,7 @@ async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
     retry = await client.post("/vendors", json=body, headers={**DESK, "Idempotency-Key": key})
     assert retry.status_code == 201
     assert retry.json() == first
+    assert retry.headers["Idempotent-Replayed"] == "true"
 
     listed = await client.get("/vendors", params={"limit": 500}, headers=DESK)
     assert [v["vendor_id"] for v in listed.json()["items"] if v["nib"] == body["nib"]] == [
@@ -215,6 +217,8 @@ async def test_the_status_machine_allows_only_its_transitions(client: httpx.Asyn
             assert response.json()["status"] == status
         else:
             assert response.headers["content-type"].startswith(PROBLEM_JSON)
+            problem = response.json()
+            assert (problem["rule"], problem["vendor_status"]) == ("transition_forbidden", status)
         shown = await client.get(f"/vendors/{vendor_id}", headers=DESK)
         assert shown.json()["status"] == status, action
 

@@ -6,11 +6,11 @@ import re
 import pytest
 from etalase_events.models import LegalForm, Scale
 from etalase_events.primitives import KabKotaCode
+from etalase_platform.domain_errors import RuleBroken
 from etalase_registration import identifiers, regions
 from etalase_registration.domain import (
     Profile,
     Transition,
-    TransitionNotAllowed,
     VendorStatus,
     clean_text,
     next_status,
@@ -187,7 +187,7 @@ def test_allowed_transitions(
     ],
 )
 def test_every_other_transition_is_refused(current: VendorStatus, transition: Transition) -> None:
-    with pytest.raises(TransitionNotAllowed, match=f"cannot {transition}"):
+    with pytest.raises(RuleBroken, match=f"cannot {transition}"):
         next_status(current, transition)
 
 

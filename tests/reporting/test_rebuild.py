@@ -57,7 +57,8 @@ async def test_a_rebuild_yields_identical_figures(
         reporting.post("/projections/rebuild", headers=AUDITOR),
     )
     assert sorted([started.status_code, again.status_code]) == [202, 409]
-    accepted = started if started.status_code == 202 else again
+    accepted, refused = (started, again) if started.status_code == 202 else (again, started)
+    assert refused.json()["rule"] == "rebuild_in_progress"
     generation = accepted.json()["generation"]
     assert generation > live
     assert accepted.json()["status"] == "building"

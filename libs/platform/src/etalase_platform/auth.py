@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from etalase_platform.problems import Forbidden, Unauthorized
+from etalase_platform.scope import covers
 
 ALGORITHM = "HS256"
 
@@ -40,7 +41,7 @@ class Principal:
         (only auditors may hold a token without a region)."""
         if self.region is None:
             return self.role is Role.AUDITOR
-        return region_code == self.region or region_code.startswith(self.region + ".")
+        return covers(self.region, region_code)
 
     def require_role(self, *roles: Role) -> None:
         if self.role not in roles:

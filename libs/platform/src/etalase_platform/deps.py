@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Annotated, Generic, TypeVar
 
+from etalase_events.primitives import RegionCode
 from fastapi import Depends, Header, Query, Request
 from pydantic import AfterValidator, BaseModel, WithJsonSchema
 
@@ -24,6 +25,12 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+RegionFilter = Annotated[
+    RegionCode | None,
+    Query(description="A kab/kota (`33.75`) or a province (`33`), which covers its kab/kota"),
+]
+"""The `region_code` filter of every list (api.md: a kode wilayah, kab/kota or province); what
+it covers is `scope.covered_by`."""
 
 MAX_OFFSET = 2**31 - 1
 """Far past any list's end; keeps the offset inside the database's integers."""

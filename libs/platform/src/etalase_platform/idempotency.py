@@ -1,5 +1,8 @@
 """`Idempotency-Key` for create calls: a retry gets the first response, nothing is created twice.
 
+The service layer calls `run_once`; the route answers with `respond(stored)`, which marks a replay
+with `Idempotent-Replayed: true`.
+
 The key row is inserted in the same transaction as the creation. A concurrent request with the same
 key blocks on that row's unique index until the first commits, then reads the stored response; if
 the first fails, its key row rolls back with it and the retry runs afresh.
@@ -7,10 +10,12 @@ the first fails, its key row rolls back with it and the retry runs afresh.
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +23,7 @@ from etalase_platform.db import SessionFactory
 from etalase_platform.problems import Problem
 
 MAX_KEY_LENGTH = 200
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,12 @@ class IdempotencyKeyReused(Problem):
     title = "Idempotency-Key reused"
 
 
+def respond(stored: StoredResponse) -> JSONResponse:
+    """The HTTP answer to an idempotent call: the stored response, a replay saying so."""
+    headers = {REPLAYED_HEADER: "true"} if stored.replayed else None
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+
+
 def fingerprint(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -41,11 +53,15 @@ async def run_once(
     *,
     key: str | None,
     scope: str,
-    request_fingerprint: str,
+    request: BaseModel | Mapping[str, Any],
     create: Callable[[AsyncSession], Awaitable[dict[str, Any]]],
     status_code: int = 201,
 ) -> StoredResponse:
-    """Run `create` in a transaction, at most once per (scope, key)."""
+    """Run `create` in a transaction, at most once per (scope, key). `request`: what the call
+    asked for; the same key with another request is refused (422)."""
+    request_fingerprint = fingerprint(
+        request.model_dump(mode="json") if isinstance(request, BaseModel) else request
+    )
     async with sessions() as session, session.begin():
         if key is not None:
             if not key or len(key) > MAX_KEY_LENGTH:

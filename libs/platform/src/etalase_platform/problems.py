@@ -1,4 +1,7 @@
-"""RFC 9457 problem details: every error a client can cause gets a clear status and body."""
+"""RFC 9457 problem details: every error a client can cause gets a clear status and body.
+
+The service layer raises a `Problem` (`NotFound`, `Forbidden`, `Conflict`, ...); domain modules
+raise `domain_errors.InvalidField` or `RuleBroken`, answered here too (`as_problem`)."""
 
 from typing import Any
 
@@ -7,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from etalase_platform.domain_errors import DomainError, InvalidField, RuleBroken
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE = "https://etalase.go.id/problems/{status}"
@@ -32,6 +37,9 @@ class ProblemDetails(BaseModel):
     errors: list[FieldError] = Field(default_factory=list, description="Each invalid field (422)")
 
 
+_MEMBERS = frozenset({"type", "title", "status", "detail", "errors", "instance"})
+
+
 class Problem(Exception):
     """An error the service layer raises; rendered as problem details."""
 
@@ -39,6 +47,10 @@ class Problem(Exception):
     title = "Bad request"
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, **extra: Any):
+        shadowed = sorted(_MEMBERS.intersection(extra))
+        if shadowed:
+            # `status: "placed"` in a body would make it no problem document at all
+            raise ValueError(f"extra members named like RFC 9457's own: {shadowed}")
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
@@ -73,8 +85,13 @@ class NotFound(Problem):
 
 
 class Conflict(Problem):
+    """A 409: its body names the broken `rule` (snake_case, stable: clients branch on it)."""
+
     status = 409
     title = "Conflict"
+
+    def __init__(self, detail: str, *, rule: str, **extra: Any) -> None:
+        super().__init__(detail, rule=rule, **extra)
 
 
 class Invalid(Problem):
@@ -85,6 +102,15 @@ class Invalid(Problem):
         super().__init__(
             f"{field}: {message}", errors=[{"field": field, "message": message}], **extra
         )
+
+
+def as_problem(error: DomainError) -> Problem:
+    """The problem a domain error is answered with."""
+    if isinstance(error, InvalidField):
+        return Invalid(error.field, error.message)
+    if isinstance(error, RuleBroken):
+        return Conflict(error.detail, rule=error.rule, **error.details)
+    raise TypeError(f"no problem for {type(error).__name__}")
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -103,6 +129,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(error, Problem)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
         return problem_response(error, headers)
+
+    async def on_domain_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DomainError)
+        return problem_response(as_problem(error))
 
     async def on_validation(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
@@ -129,6 +159,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(problem, dict(error.headers) if error.headers else None)
 
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     # No handler for `Exception`: Starlette would re-raise after it and the connection would

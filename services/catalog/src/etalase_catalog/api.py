@@ -4,9 +4,10 @@ from decimal import Decimal
 from typing import Annotated
 
 from etalase_events.models import Catalog
-from etalase_events.primitives import KabKotaCode, RegionCode
+from etalase_events.primitives import KabKotaCode
 from etalase_platform.auth import CurrentPrincipal
-from etalase_platform.deps import IdempotencyKey, Page, Paging, Sessions
+from etalase_platform.deps import IdempotencyKey, Page, Paging, RegionFilter, Sessions
+from etalase_platform.idempotency import respond
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
@@ -32,11 +33,11 @@ async def list_product(
     sessions: Sessions,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """List a product (tayang). Only a verified, unsuspended vendor, for itself; 409 when the
-    catalog has not heard of its verification yet (retry once the events arrived)."""
-    stored = await service.list_product(sessions, principal, body, idempotency_key)
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+    """List a product (tayang). Only a verified, unsuspended vendor, for itself; otherwise 409
+    with `rule`: `vendor_unknown` or `vendor_not_verified` while the catalog has not heard of its
+    registration or verification (retry once the events arrived), `vendor_suspended`, or
+    `lokal_outside_vendor_region` for a lokal product outside the vendor's region."""
+    return respond(await service.list_product(sessions, principal, body, idempotency_key))
 
 
 @router.get("/products/{product_id}")
@@ -51,9 +52,7 @@ async def search_products(
     vendor_id: str | None = None,
     catalog: Catalog | None = None,
     category: str | None = None,
-    region_code: Annotated[
-        RegionCode | None, Query(description="The vendor's kab/kota, or a province")
-    ] = None,
+    region_code: RegionFilter = None,
     status: ProductStatus | None = None,
     q: Annotated[str | None, Query(description="Words in the name or brand, any case")] = None,
     pdn_wajib: Annotated[
@@ -100,9 +99,7 @@ async def categories(
     sessions: Sessions,
     paging: Paging,
     catalog: Catalog | None = None,
-    region_code: Annotated[
-        RegionCode | None, Query(description="The vendor's kab/kota, or a province")
-    ] = None,
+    region_code: RegionFilter = None,
 ) -> Page[CategoryCount]:
     """Categories with their count of displayed products."""
     return await service.categories(sessions, catalog, region_code, paging)
@@ -130,12 +127,14 @@ async def delist(
     body: DelistRequest | None = None,
 ) -> ProductPublic:
     """By its vendor (`vendor_request`) or by the admin of the region whose local catalogue it is
-    in (`admin`)."""
+    in (`admin`). 409 `transition_forbidden` when already delisted, `vendor_suspended` while its
+    vendor is suspended."""
     reason = body.reason if body else None
     return await service.delist(sessions, principal, product_id, reason)
 
 
 @router.post("/products/{product_id}/relist")
 async def relist(product_id: str, principal: CurrentPrincipal, sessions: Sessions) -> ProductPublic:
-    """Display a delisted product again; whoever delisted it relists it."""
+    """Display a delisted product again; whoever delisted it relists it (else 409
+    `relist_by_delister_only`; 409 `transition_forbidden` when it is displayed)."""
     return await service.relist(sessions, principal, product_id)

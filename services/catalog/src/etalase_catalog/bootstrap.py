@@ -1,12 +1,9 @@
-"""`create_app`: the catalog's routes, its vendor subscription and the platform runtime."""
+"""The catalog as the platform runs it: its routes, its vendor subscription, its topics."""
 
 from pathlib import Path
-from typing import Any
 
-from etalase_events.asyncapi import asyncapi_document
 from etalase_events.topics import PRODUCTS, VENDORS
-from etalase_platform.http import create_app as create_service_app
-from etalase_platform.runtime import ServiceRuntime
+from etalase_platform import definition
 from fastapi import FastAPI
 
 from etalase_catalog.api import router
@@ -14,16 +11,18 @@ from etalase_catalog.handlers import subscriptions
 from etalase_catalog.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-TITLE = "Etalase catalog"
 
-
-def asyncapi() -> dict[str, Any]:
-    return asyncapi_document(
-        service="catalog", title=TITLE, publishes=[PRODUCTS], subscribes=[VENDORS]
-    )
+SERVICE = definition.ServiceDefinition(
+    name="catalog",
+    title="Etalase catalog",
+    settings=Settings,
+    migrations=MIGRATIONS,
+    routers=[router],
+    publishes=[PRODUCTS],
+    subscribes=[VENDORS],
+    subscriptions=subscriptions,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    runtime = ServiceRuntime(settings, MIGRATIONS, subscriptions())
-    return create_service_app(title=TITLE, runtime=runtime, routers=[router], asyncapi=asyncapi)
+    return definition.create_app(SERVICE, settings)

@@ -12,6 +12,7 @@ from typing import Any
 
 from etalase_events.compliance import p3dn_order_by_sql, pdn_wajib_sql, umkk_sql
 from etalase_events.models import Catalog, DelistReason, LegalForm, Scale
+from etalase_platform.scope import covered_by
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -270,12 +271,7 @@ def _conditions(where: ProductFilter) -> list[ColumnElement[bool]]:
     if where.status is not None:
         conditions.append(col(ProductRow.status) == where.status.value)
     if where.region_code is not None:
-        conditions.append(
-            or_(
-                col(VendorRow.region_code) == where.region_code,
-                col(VendorRow.region_code).startswith(where.region_code + ".", autoescape=True),
-            )
-        )
+        conditions.append(covered_by(VendorRow.region_code, where.region_code))
     if where.pdn_wajib is not None:
         # literal SQL, as the partial index has it, so that the planner can match the two
         pdn_wajib = literal_column(PDN_WAJIB, Boolean())

@@ -2,7 +2,9 @@
 state machine, and what a listing must satisfy.
 
 Every product change returns the new state and the event that records it; the service layer
-stores both in one transaction. Errors are domain errors the service turns into problem details.
+stores both in one transaction. Refusals are the platform's domain errors: `InvalidField` (422)
+for a value the client sent, `RuleBroken` (409, with its `rule`) when the state or the vendor as
+last heard forbids it.
 """
 
 from collections.abc import Iterable, Mapping
@@ -29,6 +31,8 @@ from etalase_events.models import (
     VendorSuspended,
     VendorVerified,
 )
+from etalase_platform.domain_errors import InvalidField, RuleBroken
+from etalase_platform.scope import covers
 
 TKDN_MAX = Decimal(100)
 BMP_MAX = Decimal(15)
@@ -53,28 +57,6 @@ class Actor(StrEnum):
 
     VENDOR = "vendor"
     ADMIN = "admin"
-
-
-class DomainError(Exception):
-    pass
-
-
-class InvalidField(DomainError):
-    """A value the client sent breaks a rule about that value alone (HTTP 422)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-class RuleBroken(DomainError):
-    """The product's state, or other data (the vendor as last heard), forbids it (HTTP 409)."""
-
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
 
 
 # --- the vendor as catalog last heard of it -------------------------------------------------
@@ -150,18 +132,25 @@ def require_may_list(vendor: VendorView | None, vendor_id: str) -> VendorView:
     retry = "retry once registration's events have reached the catalog"
     if vendor is None or vendor.status is None:
         raise RuleBroken(
+            "vendor_unknown",
             f"vendor {vendor_id} is not known to the catalog yet; {retry}",
             vendor_status="unknown",
         )
     if vendor.status is VendorStatus.REGISTERED:
         raise RuleBroken(
+            "vendor_not_verified",
             f"vendor {vendor_id} is not verified (as last heard from registration); {retry}",
             vendor_status=vendor.status.value,
         )
     if vendor.status is VendorStatus.SUSPENDED:
-        raise RuleBroken(f"vendor {vendor_id} is suspended", vendor_status=vendor.status.value)
+        raise RuleBroken(
+            "vendor_suspended",
+            f"vendor {vendor_id} is suspended",
+            vendor_status=vendor.status.value,
+        )
     if not vendor.profile_known:
         raise RuleBroken(
+            "vendor_unknown",
             f"vendor {vendor_id}'s registration has not reached the catalog yet; {retry}",
             vendor_status=vendor.status.value,
         )
@@ -171,6 +160,7 @@ def require_may_list(vendor: VendorView | None, vendor_id: str) -> VendorView:
 def _require_not_suspended(vendor: VendorView) -> None:
     if vendor.status is VendorStatus.SUSPENDED:
         raise RuleBroken(
+            "vendor_suspended",
             f"vendor {vendor.vendor_id} is suspended: its products cannot change",
             vendor_status=vendor.status.value,
         )
@@ -244,11 +234,6 @@ def check_catalog_region(catalog: Catalog, catalog_region_code: str | None) -> N
         raise InvalidField("catalog_region_code", "only the lokal catalog belongs to a region")
 
 
-def region_covers(region_code: str, inner: str) -> bool:
-    """A kab/kota covers itself; a province covers its kab/kota."""
-    return inner == region_code or inner.startswith(region_code + ".")
-
-
 def check_draft(draft: ProductDraft) -> None:
     """Rules on the listing request alone (422 when broken)."""
     check_catalog_region(draft.catalog, draft.catalog_region_code)
@@ -270,10 +255,11 @@ def list_product(
     check_draft(draft)
     seller = require_may_list(vendor, draft.vendor_id)
     assert seller.legal_form and seller.scale and seller.region_code  # profile_known
-    if draft.catalog_region_code is not None and not region_covers(
+    if draft.catalog_region_code is not None and not covers(
         draft.catalog_region_code, seller.region_code
     ):
         raise RuleBroken(
+            "lokal_outside_vendor_region",
             f"a lokal product goes in its vendor's own region: vendor {seller.vendor_id} is in"
             f" {seller.region_code}, not {draft.catalog_region_code}",
             vendor_region_code=seller.region_code,
@@ -409,14 +395,20 @@ def delist(
     _require_not_suspended(vendor)
     if product.status is ProductStatus.DELISTED:
         raise RuleBroken(
-            f"product {product.product_id} is already delisted ({product.delist_reason})"
+            "transition_forbidden",
+            f"product {product.product_id} is already delisted ({product.delist_reason})",
+            product_status=product.status.value,
         )
     return _delisted(product, reason, now)
 
 
 def relist(product: Product, actor: Actor, vendor: VendorView, now: datetime) -> Change:
     if product.status is ProductStatus.TAYANG:
-        raise RuleBroken(f"product {product.product_id} is already displayed (tayang)")
+        raise RuleBroken(
+            "transition_forbidden",
+            f"product {product.product_id} is already displayed (tayang)",
+            product_status=product.status.value,
+        )
     _require_not_suspended(vendor)
     # Whoever took a product down decides when it returns: a vendor cannot undo an admin's
     # takedown, nor an admin a vendor's own. A suspension's takedown is the vendor's to undo
@@ -424,8 +416,10 @@ def relist(product: Product, actor: Actor, vendor: VendorView, now: datetime) ->
     if product.delist_reason not in RELISTABLE_BY[actor]:
         owner = "the regional admin" if actor is Actor.VENDOR else "the vendor"
         raise RuleBroken(
+            "relist_by_delister_only",
             f"product {product.product_id} was delisted ({product.delist_reason});"
-            f" only {owner} may relist it"
+            f" only {owner} may relist it",
+            delist_reason=product.delist_reason,
         )
     return _relisted(product, now)
 

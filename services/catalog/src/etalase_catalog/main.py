@@ -1,14 +1,12 @@
 """`python -m etalase_catalog.main`: serve the catalog (port 8002 unless CATALOG_HTTP_PORT)."""
 
-from etalase_platform.logs import serve
+from etalase_platform.definition import serve
 
-from etalase_catalog.bootstrap import create_app
-from etalase_catalog.settings import Settings
+from etalase_catalog.bootstrap import SERVICE
 
 
 def main() -> None:
-    settings = Settings()
-    serve(create_app(settings), settings)
+    serve(SERVICE)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,7 @@ sees them (a product relisted concurrently with a suspension is still taken down
 """
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,9 +18,9 @@ from etalase_events.models import Catalog, DelistReason, Event
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
-from etalase_platform.idempotency import StoredResponse, fingerprint, run_once
+from etalase_platform.idempotency import StoredResponse, run_once
 from etalase_platform.outbox import enqueue
-from etalase_platform.problems import Conflict, Forbidden, Invalid, NotFound
+from etalase_platform.problems import Forbidden, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_catalog import db, domain
@@ -46,17 +45,6 @@ def _now() -> datetime:
 
 def _today_in_wib() -> date:
     return datetime.now(WIB).date()
-
-
-@contextmanager
-def _rules() -> Iterator[None]:
-    """Domain errors as problem details."""
-    try:
-        yield
-    except domain.InvalidField as error:
-        raise Invalid(error.field, error.message) from None
-    except domain.RuleBroken as error:
-        raise Conflict(error.detail, **error.extra) from None
 
 
 def public(product: Product, vendor: VendorView) -> ProductPublic:
@@ -87,10 +75,9 @@ async def list_product(
     async def create(session: AsyncSession) -> dict[str, Any]:
         vendor_row = await db.lock_vendor(session, body.vendor_id, share=True)
         vendor = db.vendor_view(vendor_row) if vendor_row else None
-        with _rules():
-            product, event = domain.list_product(
-                body.draft(), vendor, product_id=str(uuid.uuid4()), now=_now()
-            )
+        product, event = domain.list_product(
+            body.draft(), vendor, product_id=str(uuid.uuid4()), now=_now()
+        )
         assert vendor is not None  # list_product refuses unknown vendors
         session.add(db.new_product_row(product))
         await _enqueue(session, product, event)
@@ -100,7 +87,7 @@ async def list_product(
         sessions,
         key=idempotency_key,
         scope=f"catalog.products:{body.vendor_id}",
-        request_fingerprint=fingerprint(body.model_dump(mode="json")),
+        request=body,
         create=create,
     )
 
@@ -163,8 +150,7 @@ async def _change(
         assert vendor_row is not None and row is not None  # foreign key; products stay
         product, vendor = db.product(row), db.vendor_view(vendor_row)
         actor = _actor(principal, product)
-        with _rules():
-            change = decide(product, actor, vendor, _now())
+        change = decide(product, actor, vendor, _now())
         if change is not None:
             product, event = change
             db.store_product(row, product)

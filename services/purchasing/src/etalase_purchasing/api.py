@@ -2,14 +2,11 @@
 
 from typing import Annotated
 
-from etalase_events.primitives import RegionCode
-from etalase_platform.auth import CurrentPrincipal, Principal
-from etalase_platform.db import SessionFactory
-from etalase_platform.deps import IdempotencyKey, Page, Paging, Sessions
-from etalase_platform.idempotency import fingerprint, run_once
+from etalase_platform.auth import CurrentPrincipal
+from etalase_platform.deps import IdempotencyKey, Page, Paging, RegionFilter, Sessions
+from etalase_platform.idempotency import respond
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_purchasing import service
 from etalase_purchasing.domain import OrderAction, OrderStatus
@@ -52,7 +49,7 @@ async def list_budgets(
     sessions: Sessions,
     paging: Paging,
     fiscal_year: FiscalYearQuery = None,
-    region_code: Annotated[RegionCode | None, Query()] = None,
+    region_code: RegionFilter = None,
 ) -> Page[BudgetPublic]:
     return await service.list_budgets(
         sessions, principal, fiscal_year=fiscal_year, region_code=region_code, paging=paging
@@ -84,21 +81,7 @@ async def place_order(
     A retry with the same `Idempotency-Key` gets the first answer (header
     `Idempotent-Replayed: true`) and creates nothing; the key reused for another body is 422.
     """
-
-    async def create(session: AsyncSession) -> dict[str, object]:
-        placed = await service.place_order(session, principal, request)
-        return placed.model_dump(mode="json")
-
-    stored = await run_once(
-        sessions,
-        key=idempotency_key,
-        # keys are the caller's: the same key from another buyer is another request
-        scope=f"POST /orders {principal.role}:{principal.sub}:{principal.opd}",
-        request_fingerprint=fingerprint(request.model_dump(mode="json")),
-        create=create,
-    )
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+    return respond(await service.place_order(sessions, principal, request, idempotency_key))
 
 
 @orders.post("/orders/check")
@@ -116,33 +99,6 @@ async def check_order(
     return await service.check_order(sessions, principal, request)
 
 
-async def _change(
-    sessions: SessionFactory,
-    principal: Principal,
-    order_id: str,
-    action: OrderAction,
-    idempotency_key: str | None,
-    reason: str | None = None,
-) -> JSONResponse:
-    """A state change at most once per `Idempotency-Key`: a client that lost the answer retries
-    and gets the first one (`Idempotent-Replayed: true`), not a 409 for the state it caused."""
-
-    async def change(session: AsyncSession) -> dict[str, object]:
-        changed = await service.change_order(session, principal, order_id, action, reason)
-        return changed.model_dump(mode="json")
-
-    stored = await run_once(
-        sessions,
-        key=idempotency_key,
-        scope=f"POST /orders/{{id}}/{action.value} {principal.role}:{principal.sub}",
-        request_fingerprint=fingerprint({"order_id": order_id, "reason": reason}),
-        create=change,
-        status_code=200,
-    )
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
-
-
 _CHANGED: dict[int | str, dict[str, object]] = {
     200: {"description": "The order as it now is (or, on a retry, as first answered)"}
 }
@@ -157,7 +113,11 @@ async def accept_order(
 ) -> JSONResponse:
     """The vendor the order is addressed to accepts it (placed → accepted). A retry with the
     same `Idempotency-Key` gets the first answer and changes nothing."""
-    return await _change(sessions, principal, order_id, OrderAction.ACCEPT, idempotency_key)
+    return respond(
+        await service.change_order(
+            sessions, principal, order_id, OrderAction.ACCEPT, idempotency_key
+        )
+    )
 
 
 @orders.post("/orders/{order_id}/complete", response_model=OrderPublic, responses=_CHANGED)
@@ -169,7 +129,11 @@ async def complete_order(
 ) -> JSONResponse:
     """The buyer records the handover (BAST): accepted → completed. A retry with the same
     `Idempotency-Key` gets the first answer and changes nothing."""
-    return await _change(sessions, principal, order_id, OrderAction.COMPLETE, idempotency_key)
+    return respond(
+        await service.change_order(
+            sessions, principal, order_id, OrderAction.COMPLETE, idempotency_key
+        )
+    )
 
 
 @orders.post("/orders/{order_id}/cancel", response_model=OrderPublic, responses=_CHANGED)
@@ -182,8 +146,10 @@ async def cancel_order(
 ) -> JSONResponse:
     """The buyer cancels a placed or accepted order. A retry with the same `Idempotency-Key`
     gets the first answer and changes nothing."""
-    return await _change(
-        sessions, principal, order_id, OrderAction.CANCEL, idempotency_key, body.reason
+    return respond(
+        await service.change_order(
+            sessions, principal, order_id, OrderAction.CANCEL, idempotency_key, body.reason
+        )
     )
 
 

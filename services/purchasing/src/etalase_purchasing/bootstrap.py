@@ -1,12 +1,9 @@
-"""The purchasing app: runtime (database, outbox relay, catalog-view consumer) and routes."""
+"""Purchasing as the platform runs it: its routes, its catalog-view subscription, its topics."""
 
-from functools import partial
 from pathlib import Path
 
-from etalase_events.asyncapi import asyncapi_document
 from etalase_events.topics import BUDGETS, ORDERS, PRODUCTS, VENDORS
-from etalase_platform.http import create_app as create_service_app
-from etalase_platform.runtime import ServiceRuntime
+from etalase_platform import definition
 from fastapi import FastAPI
 
 from etalase_purchasing.api import budgets, orders
@@ -15,19 +12,17 @@ from etalase_purchasing.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
+SERVICE = definition.ServiceDefinition(
+    name="purchasing",
+    title="Etalase purchasing",
+    settings=Settings,
+    migrations=MIGRATIONS,
+    routers=[budgets, orders],
+    publishes=[BUDGETS, ORDERS],
+    subscribes=[PRODUCTS, VENDORS],
+    subscriptions=subscriptions,
+)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    runtime = ServiceRuntime(settings, MIGRATIONS, subscriptions=subscriptions())
-    return create_service_app(
-        title="Etalase purchasing",
-        runtime=runtime,
-        routers=[budgets, orders],
-        asyncapi=partial(
-            asyncapi_document,
-            service="purchasing",
-            title="Etalase purchasing events",
-            publishes=[BUDGETS, ORDERS],
-            subscribes=[PRODUCTS, VENDORS],
-        ),
-    )
+    return definition.create_app(SERVICE, settings)

@@ -8,7 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Numeric, func, or_, update
+from etalase_platform.scope import covered_by
+from sqlalchemy import BigInteger, Column, DateTime, Numeric, func, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import registry
@@ -111,13 +112,6 @@ class VendorFactsRow(Table, table=True):
     listing_legal_form: str | None = None
     listing_region_code: str | None = None
     listing_at: datetime | None = _utc_or_null()
-
-
-def covered_by(column: Any, region: str | None) -> ColumnElement[bool]:
-    """`column` is the region itself or inside it (a province covers its kab/kota)."""
-    if region is None:
-        return col(column).is_not(None)
-    return or_(col(column) == region, col(column).startswith(region + ".", autoescape=True))
 
 
 # --- budgets -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Purchasing rules: budgets, order drafting and the order lifecycle. Pure: no I/O, no framework.
 
-Rules break by raising `InvalidRequest` (the client composed something impossible: 422) or
-`RuleViolation` (the request is well formed but the state of the data forbids it: 409).
+Rules break by raising the platform's `InvalidField` (the client composed something impossible:
+422) or `RuleBroken` (the request is well formed but the state of the data forbids it: 409).
 """
 
 import re
@@ -9,30 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from etalase_events.compliance import MAX_PDN_ALTERNATIVES, meets_pdn_wajib
 from etalase_events.models import Catalog, LegalForm, OrderLine, Scale
+from etalase_platform.domain_errors import InvalidField, RuleBroken
 
 # The agency's own code after the region prefix: dot-separated segments (`1.02.01`).
 _AGENCY_CODE = re.compile(r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$")
-
-
-class InvalidRequest(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-class RuleViolation(Exception):
-    """`rule` names the broken rule for machines (`pagu_exceeded`, ...); `details` back it."""
-
-    def __init__(self, rule: str, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
-        self.details = details
 
 
 # --- budgets -----------------------------------------------------------------------------------
@@ -47,9 +30,9 @@ def check_opd_code(opd_code: str, region_code: str) -> None:
     """An OPD code is its kab/kota code, a dot, then the agency's own code."""
     prefix = region_code + "."
     if not opd_code.startswith(prefix):
-        raise InvalidRequest("opd_code", f"must begin with the region code '{prefix}'")
+        raise InvalidField("opd_code", f"must begin with the region code '{prefix}'")
     if not _AGENCY_CODE.match(opd_code[len(prefix) :]):
-        raise InvalidRequest(
+        raise InvalidField(
             "opd_code", f"must continue after '{prefix}' with the agency's own code, e.g. 1.02.01"
         )
 
@@ -69,7 +52,7 @@ def check_fits_pagu(*, pagu_idr: int, committed_idr: int, order_total_idr: int) 
     if not fits_pagu(
         pagu_idr=pagu_idr, committed_idr=committed_idr, order_total_idr=order_total_idr
     ):
-        raise RuleViolation(
+        raise RuleBroken(
             "pagu_exceeded",
             f"the order total Rp{order_total_idr} exceeds the remaining budget"
             f" Rp{max(remaining, 0)} (pagu Rp{pagu_idr}, committed Rp{committed_idr})",
@@ -166,7 +149,7 @@ def check_distinct_products(requested: Sequence[RequestedLine]) -> None:
     seen: set[str] = set()
     for index, line in enumerate(requested):
         if line.product_id in seen:
-            raise InvalidRequest(
+            raise InvalidField(
                 f"lines.{index}.product_id", f"product {line.product_id} is already on a line"
             )
         seen.add(line.product_id)
@@ -183,7 +166,7 @@ def draft_order(
     check_distinct_products(requested)
     unknown = [line.product_id for line in requested if line.product_id not in known]
     if unknown:
-        raise RuleViolation(
+        raise RuleBroken(
             "product_unknown",
             f"product {unknown[0]} is not known to purchasing (yet): the catalog may not have"
             " announced it; retry later",
@@ -192,10 +175,10 @@ def draft_order(
     products = [known[line.product_id] for line in requested]
     vendors = sorted({product.vendor_id for product in products})
     if len(vendors) > 1:
-        raise InvalidRequest("lines", f"all products must be from one vendor, got {len(vendors)}")
+        raise InvalidField("lines", f"all products must be from one vendor, got {len(vendors)}")
     hidden = [product.product_id for product in products if not product.tayang]
     if hidden:
-        raise RuleViolation(
+        raise RuleBroken(
             "product_not_displayed",
             f"product {hidden[0]} is not displayed (tayang) in the catalogue",
             product_ids=hidden,
@@ -251,12 +234,12 @@ _TRANSITIONS: dict[OrderAction, tuple[frozenset[OrderStatus], OrderStatus]] = {
 
 
 def transition(current: OrderStatus, action: OrderAction) -> OrderStatus:
-    """The status after `action`, or RuleViolation when the current status forbids it."""
+    """The status after `action`, or RuleBroken when the current status forbids it."""
     allowed_from, target = _TRANSITIONS[action]
     if current not in allowed_from:
-        raise RuleViolation(
+        raise RuleBroken(
             "transition_forbidden",
             f"cannot {action.value} an order that is {current.value}",
-            status=current.value,
+            order_status=current.value,
         )
     return target

@@ -1,14 +1,12 @@
 """`python -m etalase_purchasing.main`: serves the API and its consumers with uvicorn."""
 
-from etalase_platform.logs import serve
+from etalase_platform.definition import serve
 
-from etalase_purchasing.bootstrap import create_app
-from etalase_purchasing.settings import Settings
+from etalase_purchasing.bootstrap import SERVICE
 
 
 def main() -> None:
-    settings = Settings()
-    serve(create_app(settings), settings)
+    serve(SERVICE)
 
 
 if __name__ == "__main__":

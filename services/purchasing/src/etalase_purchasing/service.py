@@ -2,10 +2,9 @@
 event in the same transaction."""
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from etalase_events.models import (
     BudgetAllocated,
@@ -20,8 +19,9 @@ from etalase_events.models import (
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
+from etalase_platform.idempotency import StoredResponse, run_once
 from etalase_platform.outbox import enqueue
-from etalase_platform.problems import Conflict, Forbidden, Invalid, NotFound
+from etalase_platform.problems import Conflict, Forbidden, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_purchasing import catalog_view, db, domain
@@ -35,17 +35,6 @@ from etalase_purchasing.schemas import (
 )
 
 SOURCE = "etalase/purchasing"
-
-
-@contextmanager
-def domain_rules() -> Iterator[None]:
-    """Domain errors as problem details."""
-    try:
-        yield
-    except domain.InvalidRequest as error:
-        raise Invalid(error.field, error.message) from error
-    except domain.RuleViolation as error:
-        raise Conflict(error.message, rule=error.rule, **error.details) from error
 
 
 def _now() -> datetime:
@@ -62,8 +51,7 @@ async def allocate_budget(
     opd_code: str,
     allocation: BudgetAllocation,
 ) -> BudgetPublic:
-    with domain_rules():
-        domain.check_opd_code(opd_code, allocation.region_code)
+    domain.check_opd_code(opd_code, allocation.region_code)
     principal.require_role(Role.ADMIN)
     principal.require_region(allocation.region_code)
     async with sessions() as session, session.begin():
@@ -153,19 +141,18 @@ async def build_order(
     nothing; with `lock_budget` (placing) orders of the OPD and year queue on its budget row."""
     _require_buyer_of(principal, request.opd_code)
     requested = [RequestedLine(line.product_id, line.quantity) for line in request.lines]
-    with domain_rules():
-        domain.check_distinct_products(requested)
-        known = await catalog_view.known_products(session, [line.product_id for line in requested])
-        alternatives = await catalog_view.pdn_wajib_by_category(
-            session,
-            {product.category for product in known.values()},
-            domain.region_of_opd(request.opd_code),
-        )
-        ranked = {
-            category: [found.product_id for found in products]
-            for category, products in alternatives.items()
-        }
-        draft = domain.draft_order(requested, known, ranked)
+    domain.check_distinct_products(requested)
+    known = await catalog_view.known_products(session, [line.product_id for line in requested])
+    alternatives = await catalog_view.pdn_wajib_by_category(
+        session,
+        {product.category for product in known.values()},
+        domain.region_of_opd(request.opd_code),
+    )
+    ranked = {
+        category: [found.product_id for found in products]
+        for category, products in alternatives.items()
+    }
+    draft = domain.draft_order(requested, known, ranked)
     vendor = domain.resolve_vendor(*await catalog_view.vendor_facts(session, draft.vendor_id))
     if vendor is None:
         raise Conflict(
@@ -198,17 +185,38 @@ async def build_order(
 
 
 async def place_order(
+    sessions: SessionFactory,
+    principal: Principal,
+    request: PlaceOrder,
+    idempotency_key: str | None,
+) -> StoredResponse:
+    """Place an order at most once per `Idempotency-Key`."""
+
+    async def create(session: AsyncSession) -> dict[str, Any]:
+        placed = await _place_order(session, principal, request)
+        return placed.model_dump(mode="json")
+
+    return await run_once(
+        sessions,
+        key=idempotency_key,
+        # keys are the caller's: the same key from another buyer is another request
+        scope=f"POST /orders {principal.role}:{principal.sub}:{principal.opd}",
+        request=request,
+        create=create,
+    )
+
+
+async def _place_order(
     session: AsyncSession, principal: Principal, request: PlaceOrder
 ) -> OrderPublic:
-    """Runs inside the caller's transaction (the one that also claims the Idempotency-Key)."""
+    """In the transaction that also claims the Idempotency-Key."""
     built = await build_order(session, principal, request, lock_budget=True)
     event = built.event
-    with domain_rules():
-        domain.check_fits_pagu(
-            pagu_idr=built.budget.pagu_idr,
-            committed_idr=built.committed_idr,
-            order_total_idr=event.total_idr,
-        )
+    domain.check_fits_pagu(
+        pagu_idr=built.budget.pagu_idr,
+        committed_idr=built.committed_idr,
+        order_total_idr=event.total_idr,
+    )
     built.budget.committed_idr += event.total_idr  # written with the order, under the row's lock
     order = db.Order(
         order_id=event.order_id,
@@ -288,19 +296,43 @@ def _authorize_change(principal: Principal, order: db.Order, action: OrderAction
 
 
 async def change_order(
+    sessions: SessionFactory,
+    principal: Principal,
+    order_id: str,
+    action: OrderAction,
+    idempotency_key: str | None,
+    reason: str | None = None,
+) -> StoredResponse:
+    """A state change at most once per `Idempotency-Key`: a client that lost the answer retries
+    and gets the first one (`Idempotent-Replayed: true`), not a 409 for the state it caused."""
+
+    async def change(session: AsyncSession) -> dict[str, Any]:
+        changed = await _change_order(session, principal, order_id, action, reason)
+        return changed.model_dump(mode="json")
+
+    return await run_once(
+        sessions,
+        key=idempotency_key,
+        scope=f"POST /orders/{{id}}/{action.value} {principal.role}:{principal.sub}",
+        request={"order_id": order_id, "reason": reason},
+        create=change,
+        status_code=200,
+    )
+
+
+async def _change_order(
     session: AsyncSession,
     principal: Principal,
     order_id: str,
     action: OrderAction,
-    reason: str | None = None,
+    reason: str | None,
 ) -> OrderPublic:
-    """Runs inside the caller's transaction (the one that also claims the Idempotency-Key)."""
+    """In the transaction that also claims the Idempotency-Key."""
     order = await db.get_order(session, order_id, lock=True)
     if order is None:
         raise NotFound(f"order {order_id} does not exist")
     _authorize_change(principal, order, action)
-    with domain_rules():
-        status = domain.transition(OrderStatus(order.status), action)
+    status = domain.transition(OrderStatus(order.status), action)
     now = _now()
     order.status = status.value
     order.version += 1

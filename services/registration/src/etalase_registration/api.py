@@ -4,8 +4,9 @@ from typing import Annotated, Any
 
 from etalase_events.models import Scale
 from etalase_platform.auth import CurrentPrincipal, Principal
-from etalase_platform.deps import IdempotencyKey, Page, Paging, Sessions
-from fastapi import APIRouter, Depends, Query
+from etalase_platform.deps import IdempotencyKey, Page, Paging, RegionFilter, Sessions
+from etalase_platform.idempotency import respond
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from etalase_registration import access, service
@@ -37,7 +38,7 @@ Reader = Annotated[Principal, Depends(_reader)]
 # what the status means here.
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such vendor"}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The vendor's status forbids this"}
+    409: {"description": "The vendor's status forbids this (`rule`: `transition_forbidden`)"}
 }
 
 router = APIRouter(
@@ -51,13 +52,14 @@ router = APIRouter(
     "",
     status_code=201,
     response_model=VendorView,
-    responses={409: {"description": "NIB already registered; `vendor_id` names its vendor"}},
+    responses={
+        409: {"description": "NIB already registered (`nib_taken`); `vendor_id` names its vendor"}
+    },
 )
 async def register_vendor(
     body: VendorRegistration, principal: Manager, sessions: Sessions, key: IdempotencyKey = None
 ) -> JSONResponse:
-    stored = await service.register_vendor(sessions, principal, body, idempotency_key=key)
-    return JSONResponse(stored.body, status_code=stored.status_code)
+    return respond(await service.register_vendor(sessions, principal, body, idempotency_key=key))
 
 
 @router.get("")
@@ -65,13 +67,7 @@ async def list_vendors(
     principal: Reader,
     sessions: Sessions,
     paging: Paging,
-    region_code: Annotated[
-        str | None,
-        Query(
-            description="kab/kota or province code",
-            json_schema_extra={"pattern": r"^[1-9][0-9](\.[0-9]{2})?$"},
-        ),
-    ] = None,
+    region_code: RegionFilter = None,
     status: VendorStatus | None = None,
     scale: Scale | None = None,
 ) -> Page[VendorView]:

@@ -1,36 +1,28 @@
-"""The registration app: runtime, routes, subscriptions and AsyncAPI document wired together."""
+"""Registration as the platform runs it: its routes and the topic it publishes."""
 
 from pathlib import Path
-from typing import Any
 
-from etalase_events.asyncapi import asyncapi_document
 from etalase_events.topics import VENDORS
-from etalase_platform.http import create_app as create_service_app
-from etalase_platform.runtime import ServiceRuntime
+from etalase_platform import definition
 from fastapi import FastAPI
 
-from etalase_registration import api
+from etalase_registration.api import router
 from etalase_registration.handlers import subscriptions
 from etalase_registration.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
-
-def asyncapi() -> dict[str, Any]:
-    return asyncapi_document(
-        service="registration",
-        title="Etalase registration events",
-        publishes=[VENDORS],
-        subscribes=[],
-    )
+SERVICE = definition.ServiceDefinition(
+    name="registration",
+    title="Etalase registration",
+    settings=Settings,
+    migrations=MIGRATIONS,
+    routers=[router],
+    publishes=[VENDORS],
+    subscribes=[],
+    subscriptions=subscriptions,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    runtime = ServiceRuntime(settings, MIGRATIONS, subscriptions=subscriptions())
-    return create_service_app(
-        title="Etalase registration",
-        runtime=runtime,
-        routers=[api.router],
-        asyncapi=asyncapi,
-    )
+    return definition.create_app(SERVICE, settings)

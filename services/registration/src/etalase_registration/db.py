@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Column, ColumnElement, DateTime, Text, func, or_
+from etalase_platform.domain_errors import RuleBroken
+from etalase_platform.scope import covered_by
+from sqlalchemy import ARRAY, Column, ColumnElement, DateTime, Text, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
@@ -39,14 +41,8 @@ class Vendor(RegistrationTable, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class NibTaken(Exception):
-    def __init__(self, vendor_id: str) -> None:
-        super().__init__(f"NIB already registered as vendor {vendor_id}")
-        self.vendor_id = vendor_id
-
-
 async def insert_vendor(session: AsyncSession, vendor: Vendor) -> None:
-    """Insert a new vendor, or raise NibTaken naming the vendor that holds its NIB.
+    """Insert a new vendor, or refuse (409 `nib_taken`) naming the vendor that holds its NIB.
 
     The unique index decides, not a prior look-up: of two registrations of one NIB at the same
     moment, the second waits on the index until the first commits and then fails here.
@@ -58,7 +54,7 @@ async def insert_vendor(session: AsyncSession, vendor: Vendor) -> None:
         holder = await vendor_id_by_nib(session, vendor.nib)
         if holder is None:
             raise
-        raise NibTaken(holder) from None
+        raise RuleBroken("nib_taken", "this NIB is already registered", vendor_id=holder) from None
 
 
 async def vendor_id_by_nib(session: AsyncSession, nib: str) -> str | None:
@@ -96,7 +92,7 @@ async def list_vendors(
     conditions: list[ColumnElement[bool]] = []
     for region in (where.region_code, where.scope_region):
         if region is not None:
-            conditions.append(_in_region(region))
+            conditions.append(covered_by(Vendor.region_code, region))
     if where.status is not None:
         conditions.append(col(Vendor.status) == where.status)
     if where.scale is not None:
@@ -112,8 +108,3 @@ async def list_vendors(
         .offset(offset)
     )
     return list(page.all()), total
-
-
-def _in_region(code: str) -> ColumnElement[bool]:
-    region = col(Vendor.region_code)
-    return or_(region == code, region.startswith(code + ".", autoescape=True))

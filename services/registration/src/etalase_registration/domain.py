@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from etalase_events.models import Channel, LegalForm, Scale
+from etalase_platform.domain_errors import RuleBroken
 
 NAME_MAX_LENGTH = 200
 REASON_MAX_LENGTH = 500
@@ -33,19 +34,15 @@ _TRANSITIONS: dict[Transition, tuple[VendorStatus, VendorStatus]] = {
 }
 
 
-class TransitionNotAllowed(Exception):
-    def __init__(self, transition: Transition, status: VendorStatus) -> None:
-        required = _TRANSITIONS[transition][0]
-        super().__init__(f"cannot {transition} a vendor that is {status} (it must be {required})")
-        self.transition = transition
-        self.status = status
-
-
 def next_status(current: VendorStatus, transition: Transition) -> VendorStatus:
-    """The status after `transition`, or TransitionNotAllowed."""
+    """The status after `transition`; RuleBroken `transition_forbidden` from any other status."""
     source, target = _TRANSITIONS[transition]
     if current is not source:
-        raise TransitionNotAllowed(transition, current)
+        raise RuleBroken(
+            "transition_forbidden",
+            f"cannot {transition} a vendor that is {current} (it must be {source})",
+            vendor_status=current.value,
+        )
     return target
 
 

@@ -1,14 +1,12 @@
 """`python -m etalase_registration.main`: serve the registration service with uvicorn."""
 
-from etalase_platform.logs import serve
+from etalase_platform.definition import serve
 
-from etalase_registration.bootstrap import create_app
-from etalase_registration.settings import Settings
+from etalase_registration.bootstrap import SERVICE
 
 
 def main() -> None:
-    settings = Settings()
-    serve(create_app(settings), settings)
+    serve(SERVICE)
 
 
 if __name__ == "__main__":

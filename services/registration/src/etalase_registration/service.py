@@ -24,16 +24,15 @@ from etalase_events.models import (
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
-from etalase_platform.idempotency import StoredResponse, fingerprint, run_once
+from etalase_platform.idempotency import StoredResponse, run_once
 from etalase_platform.outbox import enqueue
-from etalase_platform.problems import Conflict, Invalid, NotFound
+from etalase_platform.problems import Invalid, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_registration import access, db, regions
 from etalase_registration.domain import (
     Profile,
     Transition,
-    TransitionNotAllowed,
     VendorStatus,
     next_status,
     profile_changes,
@@ -65,7 +64,7 @@ async def register_vendor(
         key=idempotency_key,
         # per caller, so that two desks choosing the same key cannot see each other's answers
         scope=f"POST /vendors {principal.sub}",
-        request_fingerprint=fingerprint(request.model_dump(mode="json")),
+        request=request,
         create=create,
     )
     if not stored.replayed:
@@ -102,10 +101,7 @@ async def _register(
         registered_at=now,
         updated_at=now,
     )
-    try:
-        await db.insert_vendor(session, vendor)
-    except db.NibTaken as taken:
-        raise Conflict("this NIB is already registered", vendor_id=taken.vendor_id) from None
+    await db.insert_vendor(session, vendor)
     event = VendorRegistered(
         vendor_id=vendor.vendor_id,
         nib=vendor.nib,
@@ -199,10 +195,7 @@ async def change_status(
     access.require_manager(principal)
     async with sessions() as session, session.begin():
         vendor = await _vendor_to_change(session, principal, vendor_id)
-        try:
-            status = next_status(VendorStatus(vendor.status), transition)
-        except TransitionNotAllowed as refused:
-            raise Conflict(str(refused), vendor_status=vendor.status) from None
+        status = next_status(VendorStatus(vendor.status), transition)
         now = datetime.now(UTC)
         vendor.status = status.value
         vendor.suspension_reason = reason if transition is Transition.SUSPEND else None

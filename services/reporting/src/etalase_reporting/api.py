@@ -3,14 +3,13 @@
 from typing import Annotated, Any
 
 from etalase_platform.auth import CurrentPrincipal
-from etalase_platform.deps import Day, Page, Paging, Sessions
+from etalase_platform.deps import Day, Page, Paging, RegionFilter, Sessions
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from etalase_reporting import export, schemas, service
 from etalase_reporting.settings import Settings
 from etalase_reporting.supervisor import ProjectionSupervisor
 
-REGION = r"^[1-9][0-9](\.[0-9]{2})?$"
 PROVINCE = r"^[1-9][0-9]$"
 OPD_CODE = r"^[1-9][0-9]\.[0-9]{2}\.[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$"
 
@@ -18,9 +17,6 @@ FiscalYear = Annotated[int, Query(ge=2000, le=2100, description="Tahun anggaran"
 AsOf = Annotated[
     Day | None,
     Query(description="Figures as they stood at the end of this day in WIB; now when absent"),
-]
-RegionCode = Annotated[
-    str | None, Query(pattern=REGION, description="A kab/kota (33.75) or a province (33)")
 ]
 Province = Annotated[str | None, Query(pattern=PROVINCE, description="A province code (33)")]
 
@@ -55,7 +51,7 @@ async def opd_compliance(
     sessions: Sessions,
     principal: CurrentPrincipal,
     fiscal_year: FiscalYear,
-    region_code: RegionCode = None,
+    region_code: RegionFilter = None,
     as_of: AsOf = None,
 ) -> schemas.OpdReport:
     return await service.opd_report(
@@ -69,7 +65,7 @@ async def opd_compliance_csv(
     sessions: Sessions,
     principal: CurrentPrincipal,
     fiscal_year: FiscalYear,
-    region_code: RegionCode = None,
+    region_code: RegionFilter = None,
     as_of: AsOf = None,
 ) -> Response:
     report = await service.opd_report(
@@ -123,7 +119,10 @@ async def region_compliance_csv(
 
 @router.get("/stats/vendors", response_model=Page[schemas.VendorStats])
 async def vendor_stats(
-    sessions: Sessions, principal: CurrentPrincipal, paging: Paging, region_code: RegionCode = None
+    sessions: Sessions,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    region_code: RegionFilter = None,
 ) -> Page[schemas.VendorStats]:
     items = await service.vendor_stats(sessions, principal, region_code)
     return Page(items=items[paging.offset : paging.offset + paging.limit], total=len(items))
@@ -131,7 +130,10 @@ async def vendor_stats(
 
 @router.get("/stats/catalog", response_model=Page[schemas.CatalogStats])
 async def catalog_stats(
-    sessions: Sessions, principal: CurrentPrincipal, paging: Paging, region_code: RegionCode = None
+    sessions: Sessions,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    region_code: RegionFilter = None,
 ) -> Page[schemas.CatalogStats]:
     items = await service.catalog_stats(sessions, principal, region_code)
     return Page(items=items[paging.offset : paging.offset + paging.limit], total=len(items))

@@ -1,12 +1,12 @@
-"""`create_app`: the reporting service wired together."""
+"""Reporting as the platform runs it: its routes, the topics it consumes and its own runtime,
+whose projection supervisor runs the consumers."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from etalase_events.asyncapi import asyncapi_document
 from etalase_events.topics import ALL_TOPICS
-from etalase_platform.http import create_app as create_service_app
+from etalase_platform import definition
 from etalase_platform.runtime import ServiceRuntime
 from fastapi import FastAPI
 
@@ -17,6 +17,12 @@ from etalase_reporting.settings import Settings
 from etalase_reporting.supervisor import ProjectionSupervisor
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+GC_THRESHOLDS = (50_000, 20, 100)
+"""A batch keeps thousands of decoded events alive until it commits, and aiokafka holds the
+prefetched records: with CPython's default thresholds (700, 10, 10) the cyclic collector walks
+them again and again, which cost more CPU than decoding and projecting the events (measured: 91
+vs 35 µs per event). Young collections every 50,000 allocations instead of 700 keep memory flat
+(batches are freed by reference counting) and the projection 2.5x faster."""
 
 
 @dataclass
@@ -54,22 +60,17 @@ class ReportingRuntime(ServiceRuntime):
         }
 
 
-def _asyncapi() -> dict[str, Any]:
-    return asyncapi_document(
-        service="reporting",
-        title="Etalase reporting",
-        publishes=[],
-        subscribes=list(ALL_TOPICS),
-    )
+SERVICE = definition.ServiceDefinition(
+    name="reporting",
+    title="Etalase reporting",
+    settings=Settings,
+    migrations=MIGRATIONS,
+    routers=[router, ocds_router, dashboard_router],
+    subscribes=list(ALL_TOPICS),
+    runtime=ReportingRuntime,
+    gc_thresholds=GC_THRESHOLDS,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    runtime = ReportingRuntime(
-        settings=settings or Settings(), migrations_dir=MIGRATIONS, run_relay=False
-    )
-    return create_service_app(
-        title="Etalase reporting",
-        runtime=runtime,
-        routers=[router, ocds_router, dashboard_router],
-        asyncapi=_asyncapi,
-    )
+    return definition.create_app(SERVICE, settings)

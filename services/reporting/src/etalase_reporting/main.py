@@ -1,31 +1,17 @@
 """`python -m etalase_reporting.main`: serve the reporting API (port 8004 by default)."""
 
-import gc
+from functools import partial
 
-from etalase_platform.logs import serve
+from etalase_platform import definition
 
-from etalase_reporting.bootstrap import create_app
-from etalase_reporting.settings import Settings
+from etalase_reporting.bootstrap import GC_THRESHOLDS, SERVICE
 
-GC_THRESHOLDS = (50_000, 20, 100)
-"""A batch keeps thousands of decoded events alive until it commits, and aiokafka holds the
-prefetched records: with CPython's default thresholds (700, 10, 10) the cyclic collector walks
-them again and again, which cost more CPU than decoding and projecting the events (measured: 91
-vs 35 µs per event). Young collections every 50,000 allocations instead of 700 keep memory flat
-(batches are freed by reference counting) and the projection 2.5x faster."""
-
-
-def tune_garbage_collector() -> tuple[int, int, int]:
-    """Apply `GC_THRESHOLDS` to this process; returns the thresholds it had."""
-    previous = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLDS)
-    return previous
+tune_garbage_collector = partial(definition.tune_garbage_collector, GC_THRESHOLDS)
+"""What `main` applies to this process (bench/projection.py measures with the same)."""
 
 
 def main() -> None:
-    tune_garbage_collector()
-    settings = Settings()
-    serve(create_app(settings), settings)
+    definition.serve(SERVICE)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from etalase_platform.auth import CurrentPrincipal
-from etalase_platform.deps import Sessions
+from etalase_platform.deps import RegionFilter, Sessions
 from fastapi import APIRouter, Request
 
 from etalase_reporting import ocds
-from etalase_reporting.api import FiscalYear, RegionCode
+from etalase_reporting.api import FiscalYear
 from etalase_reporting.settings import Settings
 
 router = APIRouter(tags=["open contracting"])
@@ -23,7 +23,7 @@ async def releases(
     sessions: Sessions,
     principal: CurrentPrincipal,
     fiscal_year: FiscalYear,
-    region_code: RegionCode = None,
+    region_code: RegionFilter = None,
 ) -> dict[str, Any]:
     settings: Settings = request.app.state.runtime.settings
     return await ocds.release_package(

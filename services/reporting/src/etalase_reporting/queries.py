@@ -13,6 +13,7 @@ from typing import Any
 
 from etalase_platform.db import SessionFactory
 from etalase_platform.problems import Problem
+from etalase_platform.scope import covered_by_sql
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,9 +54,7 @@ class Filter:
     opd: str | None = None
 
 
-REGION_MATCH = (
-    "(CAST(:region AS text) IS NULL OR {column} = :region OR {column} LIKE :region || '.%')"
-)
+REGION_MATCH = covered_by_sql("{column}")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.problems import Forbidden, NotFound
+from etalase_platform.scope import covers
 
 from etalase_reporting import schemas
 from etalase_reporting.domain import FLAGS, MEASURES, Figures, Share, figures
@@ -25,17 +26,13 @@ from etalase_reporting.timeline import COLUMNS
 Targets = dict[Share, Decimal]
 
 
-def _within(region: str, outer: str) -> bool:
-    return region == outer or region.startswith(outer + ".")
-
-
 def _region_scope(principal: Principal, requested: str | None) -> str | None:
     own = principal.region
     if requested is None:
         return own
     if principal.covers_region(requested):
         return requested
-    if own is not None and _within(own, requested):
+    if own is not None and covers(requested, own):
         return own
     raise Forbidden(f"region {requested} is outside this token's scope")
 

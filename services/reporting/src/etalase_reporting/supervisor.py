@@ -120,6 +120,7 @@ class ProjectionSupervisor:
                 if generation.status is Status.BUILDING:
                     raise Conflict(
                         f"generation {generation.number} is already being rebuilt",
+                        rule="rebuild_in_progress",
                         generation=generation.number,
                     )
             generation = await create_generation(session, Status.BUILDING, log_end)

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode
 
 from etalase_platform.auth import Principal, decode_token
 from etalase_platform.problems import Forbidden, Invalid, NotFound, Problem, Unauthorized
+from etalase_platform.scope import covers
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -328,7 +329,7 @@ async def download_workbook(request: Request) -> Response:
         assert found.regions is not None and found.opds is not None
         regions = found.regions.model_copy(
             update={
-                "items": [r for r in found.regions.items if _inside(r.region_code, code)],
+                "items": [r for r in found.regions.items if covers(code, r.region_code)],
                 "provinces": [p for p in found.regions.provinces if p.province_code == code],
             }
         )
@@ -352,7 +353,3 @@ async def download_workbook(request: Request) -> Response:
         sheets.append(("Katalog", tables.catalog_table(stats)))
     name = f"kepatuhan-{code or 'opd'}-{state.fiscal_year}.xlsx"
     return _download(workbook.workbook(sheets), name, XLSX)
-
-
-def _inside(region: str, outer: str) -> bool:
-    return region == outer or region.startswith(outer + ".")
