@@ -35,12 +35,13 @@ from etalase_events.topics import dlq
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_platform import metrics
+from etalase_platform import inbox, metrics
 from etalase_platform.db import SessionFactory
+from etalase_platform.inbox import Inbox
+from etalase_platform.offsets import OffsetStore
 from etalase_platform.outages import log_failure
 from etalase_platform.telemetry import context_from_headers, tracer
 
@@ -196,7 +197,8 @@ class IdempotentConsumer:
         self.topics = tuple(topics)
         self._service = service
         self._projector = projector
-        self._inbox = inbox
+        self._inbox = Inbox(name) if inbox else None
+        self._offsets = OffsetStore(name)
         self._sessions = sessions
         self._dlq_producer = dlq_producer
         self._batch_size = batch_size
@@ -390,40 +392,11 @@ class IdempotentConsumer:
     async def _claim_fresh(
         self, session: AsyncSession, deliveries: Sequence[Delivery]
     ) -> list[Delivery]:
-        """Inserts the ids into the inbox; those already there (applied before) come back not.
-        Without an inbox, all are fresh: the projector tolerates repeats."""
+        """The deliveries not applied before. Without an inbox, all are fresh: the projector
+        tolerates repeats."""
         if not deliveries:
             return []
-        if not self._inbox:
-            metrics.HANDLED_EVENTS.labels(self._service, self.name, "applied").inc(len(deliveries))
-            return list(deliveries)
-        ids, topics, partitions, offsets = [], [], [], []
-        for delivery in deliveries:
-            ids.append(delivery.event_id)
-            topics.append(delivery.topic)
-            partitions.append(delivery.partition)
-            offsets.append(delivery.offset)
-        result = await session.execute(
-            text(
-                'INSERT INTO inbox (consumer, event_id, topic, partition, "offset")'
-                " SELECT :consumer, * FROM unnest(CAST(:ids AS text[]),"
-                " CAST(:topics AS text[]), CAST(:partitions AS int[]),"
-                " CAST(:offsets AS bigint[])) ON CONFLICT DO NOTHING RETURNING event_id"
-            ),
-            {
-                "consumer": self.name,
-                "ids": ids,
-                "topics": topics,
-                "partitions": partitions,
-                "offsets": offsets,
-            },
-        )
-        inserted = {row[0] for row in result}
-        fresh = []
-        for delivery in deliveries:
-            if delivery.event_id in inserted:
-                inserted.discard(delivery.event_id)  # a duplicate inside the batch comes later
-                fresh.append(delivery)
+        fresh = await self._inbox.claim(session, deliveries) if self._inbox else list(deliveries)
         metrics.HANDLED_EVENTS.labels(self._service, self.name, "applied").inc(len(fresh))
         if len(fresh) < len(deliveries):
             metrics.HANDLED_EVENTS.labels(self._service, self.name, "duplicate").inc(
@@ -437,29 +410,10 @@ class IdempotentConsumer:
         applied: Sequence[Delivery],
         records: Sequence[ConsumerRecord[Any, Any]],
     ) -> None:
-        offsets = _next_offsets(records)
-        if not offsets:
-            return
-        last_times = {(d.topic, d.partition): d.time for d in applied}
-        keys = list(offsets)
-        await session.execute(
-            text(
-                "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset,"
-                " last_event_time) SELECT :consumer, * FROM unnest(CAST(:topics AS text[]),"
-                " CAST(:partitions AS int[]), CAST(:offsets AS bigint[]),"
-                " CAST(:times AS timestamptz[]))"
-                " ON CONFLICT (consumer, topic, partition) DO UPDATE SET"
-                " next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset),"
-                " last_event_time = coalesce(excluded.last_event_time,"
-                " consumer_offsets.last_event_time), updated_at = now()"
-            ),
-            {
-                "consumer": self.name,
-                "topics": [topic for topic, _ in keys],
-                "partitions": [partition for _, partition in keys],
-                "offsets": [offsets[key] for key in keys],
-                "times": [last_times.get(key) for key in keys],
-            },
+        await self._offsets.store(
+            session,
+            _next_offsets(records),
+            {(d.topic, d.partition): d.time for d in applied},
         )
 
     async def _dead_letter(self, poison: Sequence[_Poison]) -> None:
@@ -516,15 +470,7 @@ class IdempotentConsumer:
         self, partitions: Sequence[TopicPartition]
     ) -> dict[TopicPartition, int]:
         async with self._sessions() as session:
-            result = await session.execute(
-                text(
-                    "SELECT topic, partition, next_offset FROM consumer_offsets"
-                    " WHERE consumer = :consumer"
-                ),
-                {"consumer": self.name},
-            )
-            stored = {TopicPartition(t, p): o for t, p, o in result}
-        return {tp: stored[tp] for tp in partitions if tp in stored}
+            return await self._offsets.load(session, partitions)
 
 
 class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -564,11 +510,4 @@ async def _retrying(action: Callable[[], Awaitable[T]], name: str) -> T:
 
 
 async def purge_inbox(engine: AsyncEngine, *, days: float) -> int:
-    """Forgets applied ids older than `days`: by then the stored offsets alone keep a
-    redelivery from being applied again."""
-    async with engine.begin() as connection:
-        result = await connection.execute(
-            text("DELETE FROM inbox WHERE applied_at < now() - make_interval(secs => :seconds)"),
-            {"seconds": days * 86400},
-        )
-    return int(result.rowcount)
+    return await inbox.purge(engine, days=days)

@@ -2,10 +2,11 @@
 
 Each service keeps its own migration history; its first revision calls `create_platform_tables`
 so that every service database holds the outbox, the consumer inbox and offsets, and the
-idempotency keys, with the same shape everywhere.
+idempotency keys, with the same shape everywhere: the one declared in `etalase_platform.tables`.
 """
 
 import asyncio
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import context, op
@@ -13,69 +14,38 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 from sqlalchemy.pool import NullPool
 
+from etalase_platform import tables
+
 
 def create_platform_tables() -> None:
-    op.create_table(
-        "outbox",
-        sa.Column("position", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("event_id", sa.Text, nullable=False, unique=True),
-        sa.Column("topic", sa.Text, nullable=False),
-        sa.Column("message_key", sa.Text, nullable=False),
-        sa.Column("bucket", sa.SmallInteger, nullable=False),
-        sa.Column("sequence", sa.Integer, nullable=False),
-        sa.Column("event_type", sa.Text, nullable=False),
-        sa.Column("payload", sa.Text, nullable=False),
-        sa.Column("traceparent", sa.Text),
-        sa.Column("tracestate", sa.Text),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
-        sa.Column("published_at", sa.DateTime(timezone=True)),
-    )
-    op.create_index(
-        "outbox_unpublished",
-        "outbox",
-        ["bucket", "position"],
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.Text, primary_key=True),
-        sa.Column("event_id", sa.Text, primary_key=True),
-        sa.Column("topic", sa.Text, nullable=False),
-        sa.Column("partition", sa.Integer, nullable=False),
-        sa.Column("offset", sa.BigInteger, nullable=False),
-        sa.Column("applied_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
-    )
-    op.create_table(
-        "consumer_offsets",
-        sa.Column("consumer", sa.Text, primary_key=True),
-        sa.Column("topic", sa.Text, primary_key=True),
-        sa.Column("partition", sa.Integer, primary_key=True),
-        sa.Column("next_offset", sa.BigInteger, nullable=False),
-        sa.Column("last_event_time", sa.DateTime(timezone=True)),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
-    )
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("scope", sa.Text, primary_key=True),
-        sa.Column("key", sa.Text, primary_key=True),
-        sa.Column("fingerprint", sa.Text, nullable=False),
-        sa.Column("status_code", sa.Integer),
-        sa.Column("body", sa.Text),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
-    )
+    """The platform's tables and their indexes, as `etalase_platform.tables` declares them."""
+    connection = op.get_bind()
+    for table in tables.metadata.sorted_tables:
+        table.create(connection)
 
 
 def drop_platform_tables() -> None:
-    for table in ("idempotency_keys", "consumer_offsets", "inbox", "outbox"):
-        op.drop_table(table)
+    connection = op.get_bind()
+    for table in reversed(tables.metadata.sorted_tables):
+        table.drop(connection)
 
 
-def run_migrations(target_metadata: sa.MetaData | None = None) -> None:
-    """The body of every service's ``env.py``: online migrations over asyncpg."""
+def target_metadata(service: sa.MetaData | Sequence[sa.MetaData]) -> list[sa.MetaData]:
+    """A service's tables and the platform's: what its database should hold, for autogenerate
+    and `alembic check`."""
+    given = [service] if isinstance(service, sa.MetaData) else list(service)
+    return [tables.metadata, *(m for m in given if m is not tables.metadata)]
+
+
+def run_migrations(service_metadata: sa.MetaData | Sequence[sa.MetaData] | None = None) -> None:
+    """The body of every service's ``env.py``: online migrations over asyncpg.
+
+    Given the service's metadata, Alembic compares the platform's tables too (`target_metadata`)."""
     config = context.config
+    compared = None if service_metadata is None else target_metadata(service_metadata)
 
     def run(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=target_metadata)
+        context.configure(connection=connection, target_metadata=compared)
         with context.begin_transaction():
             # Several replicas may start at once on an empty database: one migrates, the
             # others wait here and then find nothing left to do.
