@@ -34,7 +34,8 @@ async def catalog(sessions: SessionFactory, schema: str) -> dict[str, Any]:
         )
         constraints = await session.execute(
             text(
-                "SELECT conrelid::regclass::text AS tbl, contype::text, pg_get_constraintdef(oid) AS definition"
+                "SELECT conrelid::regclass::text AS tbl, contype::text,"
+                " pg_get_constraintdef(oid) AS definition"
                 " FROM pg_constraint WHERE connamespace = CAST(:schema AS regnamespace)"
                 " ORDER BY 1, 2, 3"
             ),

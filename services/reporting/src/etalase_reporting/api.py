@@ -7,8 +7,8 @@ from etalase_platform.deps import Day, Page, Paging, Sessions
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from etalase_reporting import export, schemas, service
+from etalase_reporting.rebuild.supervisor import ProjectionSupervisor
 from etalase_reporting.settings import Settings
-from etalase_reporting.supervisor import ProjectionSupervisor
 
 REGION = r"^[1-9][0-9](\.[0-9]{2})?$"
 PROVINCE = r"^[1-9][0-9]$"
