@@ -1,4 +1,4 @@
-"""A generation's tables as PostgreSQL sees them: columns, constraints and indexes.
+"""The reporting tables as PostgreSQL sees them against their declarations in `tables`.
 
 `generation_schema.json` is the catalog of a generation created by the hand-written DDL the
 tables were declared from, so a declaration that drifts from it (a type, a default, an index)
@@ -12,8 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from etalase_platform.db import SessionFactory
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from etalase_platform.db import SessionFactory, create_engine, upgrade_to_head
+from etalase_platform.migrations import target_metadata
+from etalase_reporting.bootstrap import MIGRATIONS
+from etalase_reporting.tables import REGISTRY
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from tests.helpers import DatabaseFactory
 
 pytestmark = pytest.mark.infra
 
@@ -78,3 +86,21 @@ async def test_a_generation_has_the_tables_of_the_snapshot(
     if os.environ.get("ETALASE_UPDATE_SNAPSHOT") == "1":
         SNAPSHOT.write_text(json.dumps(found, indent=1) + "\n")
     assert found == json.loads(SNAPSHOT.read_text())
+
+
+async def test_the_migrations_build_the_declared_registry(new_database: DatabaseFactory) -> None:
+    """projection_generations (and the platform's tables) as `tables.REGISTRY` declares them."""
+    url = await new_database("reporting_registry")
+    await upgrade_to_head(MIGRATIONS, url)
+    engine = create_engine(url, pool_size=1)
+
+    def differences(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection)
+        # alembic compares a list of MetaData (as env.py's target_metadata), its stub says one
+        return list(compare_metadata(context, target_metadata(REGISTRY)))  # type: ignore[arg-type]
+
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()
