@@ -48,10 +48,10 @@ from etalase_platform.consumer import IdempotentConsumer
 from etalase_platform.db import create_engine, session_factory, upgrade_to_head
 from etalase_platform.outbox import kafka_producer
 from etalase_reporting.bootstrap import MIGRATIONS
-from etalase_reporting.compliance_projector import ComplianceProjector
-from etalase_reporting.generations import Status, create_generation, lock
-from etalase_reporting.handlers import PROJECTIONS
 from etalase_reporting.main import tune_garbage_collector
+from etalase_reporting.projection.compliance import ComplianceProjector
+from etalase_reporting.projection.registry import PROJECTIONS
+from etalase_reporting.rebuild.generations import Status, create_generation, lock
 from etalase_reporting.settings import Settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from etalase_platform.db import SessionFactory, create_engine, session_factory, upgrade_to_head
 from etalase_reporting.bootstrap import MIGRATIONS, create_app
-from etalase_reporting.generations import Status, create_generation, lock
+from etalase_reporting.rebuild.generations import Status, create_generation, lock
 from etalase_reporting.settings import Settings
 
 from tests.helpers import DatabaseFactory, Infra, serve, unique

@@ -29,7 +29,7 @@ from etalase_events.models import (
 from etalase_events.topics import ALL_TOPICS, PARTITIONS
 from etalase_platform.consumer import Delivery
 from etalase_platform.db import SessionFactory
-from etalase_reporting.generations import TABLES
+from etalase_reporting.tables import TABLES
 from sqlalchemy import text
 
 from tests.helpers import bearer, eventually
@@ -262,6 +262,6 @@ async def wait_applied(client: httpx.AsyncClient, positions: Positions) -> None:
 
 async def reset_projection(sessions: SessionFactory) -> None:
     """Empty the tables of generation 1 (see the `projection_sessions` fixture)."""
-    tables = ", ".join(f"reporting_g1.{table}" for table in TABLES)
+    tables = ", ".join(f"reporting_g1.{table.name}" for table in TABLES)
     async with sessions() as session, session.begin():
         await session.execute(text(f"TRUNCATE {tables}"))

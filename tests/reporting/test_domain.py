@@ -6,9 +6,12 @@ from typing import Any
 
 from etalase_events.models import Catalog, LegalForm, OrderLine, OrderPlaced, Scale
 from etalase_reporting.domain import (
+    STAGES,
     Share,
     TargetStatus,
     classify,
+    counted,
+    day_rule,
     figures,
     percent,
     target_status,
@@ -100,3 +103,29 @@ def test_days_are_wib() -> None:
     assert wib_day(datetime(2041, 3, 1, 16, 59, 59, tzinfo=UTC)) == date(2041, 3, 1)
     assert wib_day(datetime(2041, 3, 1, 17, 0, 0, tzinfo=UTC)) == date(2041, 3, 2)
     assert end_of_day(date(2041, 3, 1)) == datetime(2041, 3, 1, 17, 0, tzinfo=UTC)
+
+
+def test_an_order_counts_as_placed_until_cancelled_and_as_realized_once_completed() -> None:
+    day = {n: date(2041, 3, n) for n in range(1, 5)}
+    cancelled = {"placed_day": day[2], "uncounted_day": day[3], "realized_day": None}
+    assert [counted(cancelled, day[n]) for n in range(1, 5)] == [
+        (False, False),
+        (True, False),
+        (False, False),
+        (False, False),
+    ]
+    assert counted(cancelled, None) == (False, False)
+    completed = {"placed_day": day[1], "uncounted_day": None, "realized_day": day[3]}
+    assert [counted(completed, day[n]) for n in (1, 3)] == [(True, False), (True, True)]
+    # cancelled on the day it was placed: it never counts
+    same_day = {"placed_day": day[1], "uncounted_day": day[1], "realized_day": None}
+    assert counted(same_day, day[1]) == (False, False)
+
+
+def test_each_counting_day_is_set_by_one_stage_and_acceptance_sets_none() -> None:
+    assert {stage: getattr(day_rule(stage), "column", None) for stage in STAGES} == {
+        "placed": "placed_day",
+        "accepted": None,
+        "completed": "realized_day",
+        "cancelled": "uncounted_day",
+    }

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from etalase_platform.db import SessionFactory
-from etalase_reporting.compliance_projector import ComplianceProjector
+from etalase_reporting.projection.compliance import ComplianceProjector
 from sqlalchemy import text
 
 from tests.reporting.support import (

@@ -11,8 +11,8 @@ from etalase_platform.auth import Principal, Role
 from etalase_platform.consumer import EventRejected
 from etalase_platform.db import SessionFactory
 from etalase_reporting import service
-from etalase_reporting.compliance_projector import ComplianceProjector
-from etalase_reporting.domain import DEFAULT_TARGETS
+from etalase_reporting.domain import default_targets
+from etalase_reporting.projection.compliance import ComplianceProjector
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -145,7 +145,7 @@ async def test_figures_equal_an_independent_recomputation(
         async with sessions() as session, session.begin():
             await projector.apply(session, deliveries(batch))
 
-    targets = dict(DEFAULT_TARGETS)
+    targets = default_targets()
     for as_of in [None, *days]:
         report = await service.opd_report(sessions, AUDITOR, targets, FISCAL_YEAR, None, as_of)
         assert report.model_dump(mode="json")["items"] == oracle.opd_report(

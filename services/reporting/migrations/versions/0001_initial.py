@@ -1,7 +1,8 @@
 """Platform tables and the registry of projection generations.
 
 The projection tables themselves live in one schema per generation (`reporting_g<N>`), created
-by the service when it starts its first generation or a rebuild (see generations.py).
+from their declarations in tables.py when the service starts its first generation or a rebuild
+(rebuild/generations.py).
 """
 
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """Order facts keep their substitution lines and the alternatives they passed over.
 
-The projection tables are created with their generation (generations.py, which now has the
-column); this adds it to the generations that already exist, so that they go on projecting
+The projection tables are created with their generation from `tables.py`, which now has the
+column; this adds it to the generations that already exist, so that they go on projecting
 without a rebuild. Their older facts keep NULL (shown as not recorded) until one.
 """
 

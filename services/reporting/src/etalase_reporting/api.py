@@ -7,8 +7,8 @@ from etalase_platform.deps import Day, Page, Paging, RegionFilter, Sessions
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from etalase_reporting import export, schemas, service
+from etalase_reporting.rebuild.supervisor import ProjectionSupervisor
 from etalase_reporting.settings import Settings
-from etalase_reporting.supervisor import ProjectionSupervisor
 
 PROVINCE = r"^[1-9][0-9]$"
 OPD_CODE = r"^[1-9][0-9]\.[0-9]{2}\.[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$"

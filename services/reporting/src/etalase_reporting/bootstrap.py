@@ -12,9 +12,9 @@ from fastapi import FastAPI
 
 from etalase_reporting.api import router
 from etalase_reporting.dashboard.routes import router as dashboard_router
-from etalase_reporting.ocds_api import router as ocds_router
+from etalase_reporting.ocds.routes import router as ocds_router
+from etalase_reporting.rebuild.supervisor import ProjectionSupervisor
 from etalase_reporting.settings import Settings
-from etalase_reporting.supervisor import ProjectionSupervisor
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 GC_THRESHOLDS = (50_000, 20, 100)

@@ -1,4 +1,10 @@
-"""Reporting's side of compliance.md, pure: order stages, targets, the figures of summed measures.
+"""Reporting's side of compliance.md, pure: order stages, the days an order counts on, targets,
+the figures of summed measures.
+
+Stated once here and read by both sides: the projection's SQL (`projection.order_merge` builds
+its day columns and deltas from `DAY_RULES`, `tables` its columns from `STAGES` and `MEASURES`),
+the reads' SQL and Python (`read.queries` decides what an order counted as from `DAY_RULES`), and
+the targets the figures are judged by (`default_targets`, read when the settings are).
 
 Money is whole rupiah (int) throughout; shares are computed on exact integers and rounded once,
 half up, to two decimals. Nothing here does I/O.
@@ -6,6 +12,7 @@ half up, to two decimals. Nothing here does I/O.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -21,11 +28,62 @@ STAGES: tuple[str, ...] = ("placed", "accepted", "completed", "cancelled")
 type), whose id, sequence and time the order's fact keeps."""
 
 
-DEFAULT_TARGETS: Mapping[Share, Decimal] = {
-    Share.UMKK_OF_PAGU: Decimal(40),  # Perpres 12/2021 Pasal 65 ayat 2
-    Share.ECATALOG_OF_PAGU: Decimal(30),  # LKPP national target
-    Share.PDN_OF_SPEND: Decimal(95),  # SE Kepala LKPP 8/2023
-}
+@dataclass(frozen=True)
+class DayRule:
+    """A day an order's figures change on (compliance.md, "Which day an order counts on")."""
+
+    column: str
+    """The order fact's column holding the day."""
+    stage: str
+    """The stage whose event sets the day; no day is set before the order's OrderPlaced."""
+    of: tuple[str, ...]
+    """The day is the WIB day of the latest moment of these stages."""
+    placed: int
+    """What the order adds, on that day, to the `placed` measures and the flags."""
+    realized: int
+    """What it adds to the `realized` measures."""
+
+
+DAY_RULES: tuple[DayRule, ...] = (
+    DayRule("placed_day", "placed", ("placed",), placed=1, realized=0),
+    DayRule("uncounted_day", "cancelled", ("placed", "cancelled"), placed=-1, realized=0),
+    DayRule("realized_day", "completed", ("completed",), placed=0, realized=1),
+)
+"""Placed on the day it was placed; no longer from the day it was cancelled (or placed, if
+later); realised on the day it was completed."""
+
+
+def day_rule(stage: str) -> DayRule | None:
+    """The rule whose day `stage` sets (None for `accepted`, which changes no figure)."""
+    return next((rule for rule in DAY_RULES if rule.stage == stage), None)
+
+
+def counted(days: Mapping[str, date | None], as_of: date | None) -> tuple[bool, bool]:
+    """Whether an order counts as placed and as realised by the end of `as_of` (now if None),
+    from its days (`DayRule.column` → day)."""
+
+    def by(day: date | None) -> bool:
+        return day is not None and (as_of is None or day <= as_of)
+
+    reached = [rule for rule in DAY_RULES if by(days.get(rule.column))]
+    return sum(r.placed for r in reached) > 0, sum(r.realized for r in reached) > 0
+
+
+UMKK_TARGET = Decimal(40)
+"""Perpres 12/2021 Pasal 65 ayat 2: 40 % of the pagu to UMK-K."""
+ECATALOG_TARGET = Decimal(30)
+"""LKPP national target: 30 % of the pagu through the e-catalogue."""
+PDN_TARGET = Decimal(95)
+"""SE Kepala LKPP 8/2023: 95 % of the spend on domestic products."""
+
+
+def default_targets() -> dict[Share, Decimal]:
+    """The targets a share is judged by unless `ETALASE_TARGETS` says otherwise."""
+    return {
+        Share.UMKK_OF_PAGU: UMKK_TARGET,
+        Share.ECATALOG_OF_PAGU: ECATALOG_TARGET,
+        Share.PDN_OF_SPEND: PDN_TARGET,
+    }
 
 
 class TargetStatus(StrEnum):

@@ -18,9 +18,16 @@ from etalase_platform.scope import covers
 
 from etalase_reporting import schemas
 from etalase_reporting.domain import FLAGS, MEASURES, Figures, Share, figures
-from etalase_reporting.queries import Filter, OpdRow, live_view, opd_region, opd_rows, order_rows
-from etalase_reporting.stats import catalog_counts, vendor_counts
-from etalase_reporting.supervisor import ProjectionSupervisor
+from etalase_reporting.read.queries import (
+    Filter,
+    OpdRow,
+    live_view,
+    opd_region,
+    opd_rows,
+    order_rows,
+)
+from etalase_reporting.read.stats import catalog_counts, vendor_counts
+from etalase_reporting.rebuild.supervisor import ProjectionSupervisor
 from etalase_reporting.timeline import COLUMNS
 
 Targets = dict[Share, Decimal]

@@ -6,7 +6,7 @@ from etalase_platform.settings import ServiceSettings, shared
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from etalase_reporting.domain import DEFAULT_TARGETS, Share
+from etalase_reporting.domain import Share, default_targets
 
 
 class Settings(ServiceSettings):
@@ -48,5 +48,5 @@ class Settings(ServiceSettings):
 
     @property
     def targets(self) -> dict[Share, Decimal]:
-        merged: dict[Share, Decimal | None] = {**DEFAULT_TARGETS, **self.target_overrides}
+        merged: dict[Share, Decimal | None] = {**default_targets(), **self.target_overrides}
         return {share: target for share, target in merged.items() if target is not None}

@@ -12,8 +12,8 @@ from etalase_platform.problems import Forbidden, NotFound
 
 from etalase_reporting import schemas, service
 from etalase_reporting.dashboard.format import day
-from etalase_reporting.queries import live_view, opd_region
-from etalase_reporting.records import OrderRecord, order_records
+from etalase_reporting.read.queries import live_view, opd_region
+from etalase_reporting.read.records import OrderRecord, order_records
 from etalase_reporting.timeline import WIB
 
 ORDERS_PER_PAGE = 100

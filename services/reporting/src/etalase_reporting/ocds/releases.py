@@ -17,8 +17,8 @@ from etalase_events.models import OrderLine, Scale
 from etalase_platform.auth import Principal
 from etalase_platform.db import SessionFactory
 
-from etalase_reporting.queries import live_view
-from etalase_reporting.records import OrderRecord, records_of_year
+from etalase_reporting.read.queries import live_view
+from etalase_reporting.read.records import OrderRecord, records_of_year
 from etalase_reporting.service import compliance_scope
 
 OCDS_VERSION = "1.1"

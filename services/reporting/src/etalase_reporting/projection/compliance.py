@@ -5,7 +5,7 @@ allocations, and for the orders a COPY of the batch's merged order events and th
 `order_merge` that folds them into the facts and the per-day deltas. It is idempotent on its own (a
 budget allocation is keyed by its event id; each stage of an order keeps the event with the lowest
 (sequence, event id), so re-recording an event changes no fact, hence no delta), so its
-consumer runs without an inbox (`handlers.PROJECTIONS`).
+consumer runs without an inbox (`registry.PROJECTIONS`).
 """
 
 import json
@@ -24,14 +24,16 @@ from etalase_platform.consumer import Delivery, EventRejected
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from etalase_reporting import tables
 from etalase_reporting.domain import STAGES, classify
-from etalase_reporting.order_merge import (
+from etalase_reporting.projection.order_merge import (
     CHANGE_COLUMNS,
     PLACEMENT,
     create_changes_table,
     merge_statement,
 )
-from etalase_reporting.sql import Column, insert_rows, unnest_insert
+from etalase_reporting.projection.unnest import Column, insert_rows, unnest_insert
+from etalase_reporting.tables import typed
 
 MAX_BIGINT = 2**63 - 1
 OrderEvent = OrderPlaced | OrderAccepted | OrderCompleted | OrderCancelled
@@ -47,16 +49,9 @@ _STAMP_AT = {stage: CHANGE_COLUMNS.index(f"{stage}_event_id") for stage in STAGE
 """Where a stage's (event_id, sequence, at) begin in a row of `order_changes`."""
 _PLACEMENT_AT = slice(1, 1 + len(PLACEMENT))
 
-BUDGET_COLUMNS: list[Column] = [
-    ("fiscal_year", "integer"),
-    ("opd_code", "text"),
-    ("event_id", "text"),
-    ("sequence", "integer"),
-    ("allocated_at", "timestamptz"),
-    ("opd_name", "text"),
-    ("region_code", "text"),
-    ("pagu_idr", "bigint"),
-]
+BUDGET_COLUMNS: list[Column] = typed(
+    tables.budget_allocations, [column.name for column in tables.budget_allocations.columns]
+)
 
 
 class ComplianceProjector:

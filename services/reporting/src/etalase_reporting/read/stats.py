@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from etalase_events.compliance import pdn_wajib_sql, tkdn25_sql, umkk_sql
 from sqlalchemy import text
 
-from etalase_reporting.queries import REGION_MATCH, Filter, View
+from etalase_reporting.read.queries import REGION_MATCH, Filter, View
 
 VENDOR_COUNTS = (
     "registered",

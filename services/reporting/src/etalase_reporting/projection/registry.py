@@ -7,9 +7,9 @@ from etalase_events.topics import BUDGETS, ORDERS, PRODUCTS, VENDORS
 from etalase_platform.consumer import Projector
 from etalase_platform.runtime import Subscription
 
-from etalase_reporting.compliance_projector import ComplianceProjector
-from etalase_reporting.directory_projector import CatalogProjector, VendorsProjector
-from etalase_reporting.documents import DocumentsProjector
+from etalase_reporting.projection.compliance import ComplianceProjector
+from etalase_reporting.projection.documents import DocumentsProjector
+from etalase_reporting.projection.entities import CatalogProjector, VendorsProjector
 
 
 @dataclass(frozen=True)

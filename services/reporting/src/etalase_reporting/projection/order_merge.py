@@ -3,14 +3,11 @@
 The batch arrives in `order_changes` (a temporary table filled by COPY): at most one row per
 order, holding for each stage (placed, accepted, completed, cancelled) the batch's event with the
 lowest (sequence, event id). The statement merges those rows into `order_facts` by the same rule —
-for each stage the lowest (sequence, event id) wins, whichever arrived first — and adds to
-`compliance_deltas` what the changed facts contribute now minus what they contributed before:
-
-- on the WIB day it was placed, an order counts as placed (`p_*`), with its flags;
-- from the WIB day of its cancellation (or of its placing, if later) it no longer does;
-- on the WIB day it was completed it counts as realized (`r_*`);
-- each of those days counts one more event (`activity`);
-- nothing about an order counts before its OrderPlaced has arrived.
+for each stage the lowest (sequence, event id) wins, whichever arrived first — sets the order's
+days by `domain.DAY_RULES`, and adds to `compliance_deltas` what the changed facts contribute now
+minus what they contributed before: on each of its days, what the rule of that day adds to the
+placed measures and flags (`p_*`) and to the realised ones (`r_*`), and one more event
+(`activity`). Nothing about an order counts before its OrderPlaced has arrived.
 
 The figures as of a day are the sums of the deltas up to that day. Doing this in PostgreSQL keeps
 a batch to the same few round trips however many orders it holds, and the arithmetic out of the
@@ -18,7 +15,8 @@ consumer's Python, which decoding already keeps busy; the property test checks i
 independent recomputation.
 """
 
-from etalase_reporting.domain import FLAGS, MEASURES, STAGES
+from etalase_reporting import tables
+from etalase_reporting.domain import DAY_RULES, FLAGS, MEASURES, STAGES, DayRule
 from etalase_reporting.timeline import WIB_OFFSET
 
 PLACEMENT = (
@@ -34,18 +32,13 @@ PLACEMENT = (
 `flagged_lines` (JSON) are its substitution lines with the alternatives they passed over, shown
 by the provenance endpoint and summed nowhere."""
 STAMP = ("event_id", "sequence", "at")
-CHANGE_COLUMNS = (
-    "order_id",
-    *PLACEMENT,
-    *(f"{stage}_{part}" for stage in STAGES for part in STAMP),
-)
+FACT_COLUMNS = tuple(column.name for column in tables.order_facts.columns)
+DAY_COLUMNS = tuple(rule.column for rule in DAY_RULES)
+CHANGE_COLUMNS = tuple(name for name in FACT_COLUMNS if name not in DAY_COLUMNS)
 """The columns of `order_changes` that a batch fills (the day columns stay empty)."""
-DAY_COLUMNS = ("placed_day", "uncounted_day", "realized_day")
-FACT_COLUMNS = (*CHANGE_COLUMNS, *DAY_COLUMNS)
 
 _WIB_DAY = f"(({{}}) AT TIME ZONE INTERVAL '{int(WIB_OFFSET.total_seconds())} seconds')::date"
 """The WIB day of a timestamp, as `timeline.wib_day` computes it."""
-_PLACED, _UNCOUNTED, _REALIZED = 1, 2, 3
 
 
 def _wins(stage: str) -> str:
@@ -66,45 +59,27 @@ def _merged_columns() -> str:
     return ", ".join(columns)
 
 
-def _days() -> str:
-    placed = "placed_event_id IS NOT NULL"
-    return ", ".join(
-        [
-            f"CASE WHEN {placed} THEN {_WIB_DAY.format('placed_at')} END AS placed_day",
-            f"CASE WHEN {placed} AND cancelled_event_id IS NOT NULL THEN"
-            f" {_WIB_DAY.format('greatest(placed_at, cancelled_at)')} END AS uncounted_day",
-            f"CASE WHEN {placed} AND completed_event_id IS NOT NULL THEN"
-            f" {_WIB_DAY.format('completed_at')} END AS realized_day",
-        ]
+def _day(rule: DayRule) -> str:
+    needed = " AND ".join(
+        f"{stage}_event_id IS NOT NULL" for stage in dict.fromkeys(("placed", rule.stage))
     )
+    moments = ", ".join(f"{stage}_at" for stage in rule.of)
+    moment = moments if len(rule.of) == 1 else f"greatest({moments})"
+    return f"CASE WHEN {needed} THEN {_WIB_DAY.format(moment)} END AS {rule.column}"
 
 
 def _delta_sums() -> list[tuple[str, str]]:
     """(delta column, its sum over the signed contributions of a day)."""
-    amounts = ["1", *MEASURES[1:]]
-    sums = [("activity", "sum(sign)")]
-    for name, amount in zip(MEASURES, amounts, strict=True):
-        sums.append(
-            (
-                f"p_{name}",
-                f"sum(sign * CASE kind WHEN {_PLACED} THEN {amount}"
-                f" WHEN {_UNCOUNTED} THEN -{amount} ELSE 0 END)",
-            )
-        )
-    for name, amount in zip(MEASURES, amounts, strict=True):
-        realized = f"sum(sign * CASE kind WHEN {_REALIZED} THEN {amount} ELSE 0 END)"
-        sums.append((f"r_{name}", realized))
-    for flag, value in zip(
-        FLAGS, ("reserved_package_violation::int", "pdn_substitution_lines"), strict=True
-    ):
-        sums.append(
-            (
-                flag,
-                f"sum(sign * CASE kind WHEN {_PLACED} THEN {value}"
-                f" WHEN {_UNCOUNTED} THEN -{value} ELSE 0 END)",
-            )
-        )
-    return sums
+    amounts = dict(zip(MEASURES, ["1", *MEASURES[1:]], strict=True))
+    flags = dict(
+        zip(FLAGS, ("reserved_package_violation::int", "pdn_substitution_lines"), strict=True)
+    )
+    return [
+        ("activity", "sum(sign)"),
+        *((f"p_{name}", f"sum(sign * placed * {amount})") for name, amount in amounts.items()),
+        *((f"r_{name}", f"sum(sign * realized * {amount})") for name, amount in amounts.items()),
+        *((flag, f"sum(sign * placed * {value})") for flag, value in flags.items()),
+    ]
 
 
 def create_changes_table(schema: str) -> str:
@@ -122,6 +97,7 @@ def merge_statement(schema: str) -> str:
     delta_names = ", ".join(name for name, _ in sums)
     nonzero = " OR ".join(f"{name} <> 0" for name, _ in sums)
     signed = ", ".join(("order_id", *PLACEMENT, "placed_event_id", *DAY_COLUMNS))
+    effects = [f"({r.placed}, {r.realized}, s.{r.column})" for r in DAY_RULES]
     return f"""
 WITH incoming AS (DELETE FROM pg_temp.order_changes RETURNING *),
 old AS (
@@ -130,7 +106,7 @@ old AS (
 merged AS (
     SELECT {_merged_columns()}
     FROM incoming i LEFT JOIN old o ON o.order_id = i.order_id),
-new AS (SELECT *, {_days()} FROM merged),
+new AS (SELECT *, {", ".join(_day(rule) for rule in DAY_RULES)} FROM merged),
 changed AS (
     SELECT n.* FROM new n LEFT JOIN old o ON o.order_id = n.order_id
     WHERE o.order_id IS NULL OR ({stage_ids.format("n")}) IS DISTINCT FROM
@@ -145,9 +121,8 @@ signed AS (
     UNION ALL
     SELECT -1, {signed} FROM old WHERE order_id IN (SELECT order_id FROM changed)),
 contributions AS (
-    SELECT s.*, v.kind, v.day FROM signed s
-    CROSS JOIN LATERAL (VALUES ({_PLACED}, s.placed_day), ({_UNCOUNTED}, s.uncounted_day),
-        ({_REALIZED}, s.realized_day)) AS v(kind, day)
+    SELECT s.*, v.placed, v.realized, v.day FROM signed s
+    CROSS JOIN LATERAL (VALUES {", ".join(effects)}) AS v(placed, realized, day)
     WHERE s.placed_event_id IS NOT NULL AND v.day IS NOT NULL),
 deltas AS (
     SELECT fiscal_year, opd_code, day, min(region_code) AS region_code,

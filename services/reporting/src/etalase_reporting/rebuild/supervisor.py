@@ -18,15 +18,15 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from etalase_platform import metrics
+from etalase_platform import metrics, offsets
 from etalase_platform.consumer import IdempotentConsumer
 from etalase_platform.outages import log_failure
 from etalase_platform.problems import Conflict
 from etalase_platform.runtime import ServiceRuntime
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_reporting.generations import (
+from etalase_reporting.projection.registry import PROJECTIONS, TOPICS, consumer_names, subscriptions
+from etalase_reporting.rebuild.generations import (
     Generation,
     LogEnd,
     Status,
@@ -37,8 +37,7 @@ from etalase_reporting.generations import (
     lock,
     promote,
 )
-from etalase_reporting.handlers import PROJECTIONS, TOPICS, consumer_names, subscriptions
-from etalase_reporting.kafka_log import LogReader
+from etalase_reporting.rebuild.kafka_log import LogReader
 
 log = logging.getLogger(__name__)
 
@@ -134,14 +133,9 @@ class ProjectionSupervisor:
     async def progress(self) -> list[PartitionProgress]:
         """Per active generation, projection and partition: applied, log end, lag."""
         active = [g for g in await self.generations() if g.status is not Status.RETIRED]
+        names = [name for g in active for name in consumer_names(g.number)]
         async with self._runtime.sessions() as session:
-            rows = await session.execute(
-                text(
-                    "SELECT consumer, topic, partition, next_offset, last_event_time"
-                    " FROM consumer_offsets WHERE consumer = ANY(CAST(:names AS text[]))"
-                ),
-                {"names": [name for g in active for name in consumer_names(g.number)]},
-            )
+            rows = await offsets.stored(session, names)
             stored = {(r.consumer, r.topic, r.partition): r for r in rows}
         log_now = await self.log.offsets(TOPICS)
         progress = []
@@ -194,21 +188,12 @@ class ProjectionSupervisor:
             if live is None:
                 return {}
         async with self._runtime.sessions() as session:
-            rows = await session.execute(
-                text(
-                    "SELECT consumer, max(last_event_time) AS last,"
-                    " extract(epoch FROM now() - max(last_event_time)) AS age"
-                    " FROM consumer_offsets WHERE consumer = ANY(CAST(:names AS text[]))"
-                    " GROUP BY consumer"
-                ),
-                {"names": consumer_names(live.number)},
-            )
-            found = {row.consumer: row for row in rows}
+            found = await offsets.latest_event_times(session, consumer_names(live.number))
         fresh = {}
         for projection in PROJECTIONS:
-            row = found.get(projection.consumer_name(live.number))
-            if row is not None and row.last is not None:
-                fresh[projection.name] = Freshness(row.last, float(row.age))
+            latest = found.get(projection.consumer_name(live.number))
+            if latest is not None:
+                fresh[projection.name] = Freshness(*latest)
         return fresh
 
     async def _record_freshness(self, live: Generation) -> None:
@@ -313,13 +298,7 @@ async def _halt(running: _Running) -> None:
 
 async def _offsets(session: AsyncSession, generation: int) -> Offsets:
     projection_of = {p.consumer_name(generation): p.name for p in PROJECTIONS}
-    rows = await session.execute(
-        text(
-            "SELECT consumer, topic, partition, next_offset FROM consumer_offsets"
-            " WHERE consumer = ANY(CAST(:names AS text[]))"
-        ),
-        {"names": list(projection_of)},
-    )
+    rows = await offsets.stored(session, list(projection_of))
     return {(projection_of[r.consumer], r.topic, r.partition): r.next_offset for r in rows}
 
 

@@ -17,8 +17,8 @@ from etalase_platform.scope import covered_by_sql
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_reporting.domain import MEASURES, STAGES
-from etalase_reporting.generations import live_schema
+from etalase_reporting.domain import DAY_RULES, MEASURES, STAGES, counted, day_rule
+from etalase_reporting.rebuild.generations import live_schema
 from etalase_reporting.timeline import COLUMNS, end_of_day, wib_day
 
 
@@ -150,6 +150,13 @@ class OrderRow:
     before they were kept (a rebuild fills it in)."""
 
 
+_DAYS = ", ".join(rule.column for rule in DAY_RULES)
+_COUNTED_BY = " OR ".join(
+    f"{rule.column} <= :day" for rule in DAY_RULES if rule.placed > 0 or rule.realized > 0
+)
+"""An order is behind an OPD's figures as of a day once one of its days adding to them came."""
+
+
 async def order_rows(
     view: View, fiscal_year: int, opd_code: str, as_of: date | None, limit: int, offset: int
 ) -> tuple[list[OrderRow], int]:
@@ -159,11 +166,10 @@ async def order_rows(
     rows = list(
         await view.session.execute(
             text(
-                f"SELECT order_id, {amounts}, {stages}, placed_day, uncounted_day, realized_day,"
-                " flagged_lines,"
+                f"SELECT order_id, {amounts}, {stages}, {_DAYS}, flagged_lines,"
                 f" count(*) OVER () AS total FROM {view.schema}.order_facts"
                 " WHERE fiscal_year = :fy AND opd_code = :opd AND (CAST(:day AS date) IS NULL"
-                " OR placed_day <= :day OR realized_day <= :day)"
+                f" OR {_COUNTED_BY})"
                 " ORDER BY placed_at, order_id LIMIT :limit OFFSET :offset"
             ),
             {"fy": fiscal_year, "opd": opd_code, "day": as_of, "limit": limit, "offset": offset},
@@ -177,40 +183,32 @@ async def _count_orders(view: View, fiscal_year: int, opd_code: str, as_of: date
     count = await view.session.scalar(
         text(
             f"SELECT count(*) FROM {view.schema}.order_facts WHERE fiscal_year = :fy"
-            " AND opd_code = :opd AND (CAST(:day AS date) IS NULL OR placed_day <= :day"
-            " OR realized_day <= :day)"
+            f" AND opd_code = :opd AND (CAST(:day AS date) IS NULL OR {_COUNTED_BY})"
         ),
         {"fy": fiscal_year, "opd": opd_code, "day": as_of},
     )
     return int(count or 0)
 
 
-def _by(day: date | None, as_of: date | None) -> bool:
-    return day is not None and (as_of is None or day <= as_of)
-
-
 def _order_row(row: Any, as_of: date | None) -> OrderRow:
-    def event(stage: str, day: date | None) -> tuple[str, datetime] | None:
-        event_id = row[f"{stage}_event_id"]
-        if event_id is None or not _by(day, as_of):
+    days = {rule.column: row[rule.column] for rule in DAY_RULES}
+
+    def event(stage: str) -> tuple[str, datetime] | None:
+        """The stage's event, once the day it counts on (its own day if none) has come."""
+        event_id, at = row[f"{stage}_event_id"], row[f"{stage}_at"]
+        if event_id is None:
             return None
-        return event_id, row[f"{stage}_at"]
+        rule = day_rule(stage)
+        day = days[rule.column] if rule is not None else wib_day(at)
+        return (event_id, at) if day is not None and (as_of is None or day <= as_of) else None
 
-    def day_of(stage: str) -> date | None:
-        at = row[f"{stage}_at"]
-        return None if at is None else wib_day(at)
-
+    placed, realized = counted(days, as_of)
     return OrderRow(
         order_id=row["order_id"],
         amounts={name: row[name] for name in MEASURES[1:]},
-        events={
-            "placed": event("placed", row["placed_day"]),
-            "accepted": event("accepted", day_of("accepted")),
-            "completed": event("completed", row["realized_day"]),
-            "cancelled": event("cancelled", row["uncounted_day"]),
-        },
-        counted_as_placed=_by(row["placed_day"], as_of) and not _by(row["uncounted_day"], as_of),
-        counted_as_realized=_by(row["realized_day"], as_of),
+        events={stage: event(stage) for stage in STAGES},
+        counted_as_placed=placed,
+        counted_as_realized=realized,
         flagged_lines=_json(row["flagged_lines"]),
     )
 

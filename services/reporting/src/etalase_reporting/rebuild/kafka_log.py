@@ -8,7 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from etalase_platform.outages import KAFKA, DependencyUnavailable
 
-from etalase_reporting.generations import LogEnd
+from etalase_reporting.rebuild.generations import LogEnd
 
 ANSWER_WITHIN_SECONDS = 5.0
 

@@ -20,25 +20,10 @@ from etalase_platform.consumer import Delivery
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_reporting.directory_projector import Changes, EntityProjector, EntityTable
+from etalase_reporting import tables
+from etalase_reporting.projection.entities import Changes, EntityProjector, EntityTable
 
-TABLES = ("order_documents", "vendor_names")
-
-VENDOR_NAMES = EntityTable(
-    table="vendor_names",
-    key=("vendor_id", "text"),
-    groups={"name": [("name", "text")], "nib": [("nib", "text")]},
-)
-
-
-def ddl(schema: str) -> list[str]:
-    return [
-        f"""CREATE TABLE IF NOT EXISTS {schema}.order_documents (
-            order_id text PRIMARY KEY, placed_event_id text NOT NULL,
-            placed_sequence integer NOT NULL, vendor_id text NOT NULL, document jsonb NOT NULL)""",
-        f"""CREATE TABLE IF NOT EXISTS {schema}.vendor_names (
-            vendor_id text PRIMARY KEY, name text, name_seq integer, nib text, nib_seq integer)""",
-    ]
+VENDOR_NAMES = EntityTable(tables.vendor_names)
 
 
 class _VendorNames(EntityProjector):
@@ -55,7 +40,10 @@ class _VendorNames(EntityProjector):
 
 class DocumentsProjector:
     def __init__(self, schema: str) -> None:
-        self._ddl = [text(statement) for statement in ddl(schema)]
+        self._ddl = [
+            text(statement)
+            for statement in tables.ddl(schema, tables.DOCUMENT_TABLES, if_not_exists=True)
+        ]
         self._names = _VendorNames(schema)
         self._upsert = text(
             f"INSERT INTO {schema}.order_documents AS t"

@@ -14,7 +14,7 @@ from etalase_events.models import OrderPlaced
 from sqlalchemy import text
 
 from etalase_reporting.domain import STAGES
-from etalase_reporting.queries import REGION_MATCH, Filter, View
+from etalase_reporting.read.queries import REGION_MATCH, Filter, View
 
 
 @dataclass(frozen=True)

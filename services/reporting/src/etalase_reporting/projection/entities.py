@@ -23,9 +23,12 @@ from etalase_events.models import (
     VendorVerified,
 )
 from etalase_platform.consumer import Delivery
+from sqlalchemy import Table
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_reporting.sql import Column, insert_rows, unnest_insert
+from etalase_reporting import tables
+from etalase_reporting.projection.unnest import Column, insert_rows, unnest_insert
+from etalase_reporting.tables import typed
 
 Changes = dict[str, tuple[Any, ...]]
 """attribute group → its new values."""
@@ -33,18 +36,23 @@ Changes = dict[str, tuple[Any, ...]]
 
 @dataclass(frozen=True)
 class EntityTable:
-    """A table of current states: a key and attribute groups, each with a `<group>_seq`."""
+    """A table of current states (`tables._entity`): a key and attribute groups, each with a
+    `<group>_seq`."""
 
-    table: str
-    key: Column
-    groups: Mapping[str, Sequence[Column]]
+    table: Table
+
+    @property
+    def key(self) -> str:
+        return str(self.table.primary_key.columns.values()[0].name)
+
+    @property
+    def groups(self) -> Mapping[str, Sequence[str]]:
+        groups: Mapping[str, Sequence[str]] = self.table.info["groups"]
+        return groups
 
     @property
     def columns(self) -> list[Column]:
-        columns = [self.key]
-        for group, fields in self.groups.items():
-            columns += [*fields, (f"{group}_seq", "integer")]
-        return columns
+        return typed(self.table, [column.name for column in self.table.columns])
 
     def upsert(self, schema: str) -> Any:
         updates = []
@@ -52,13 +60,13 @@ class EntityTable:
             newer = f"excluded.{group}_seq > coalesce(t.{group}_seq, 0)"
             updates += [
                 f"{name} = CASE WHEN {newer} THEN excluded.{name} ELSE t.{name} END"
-                for name, _ in fields
+                for name in fields
             ]
             updates.append(f"{group}_seq = greatest(t.{group}_seq, excluded.{group}_seq)")
         return unnest_insert(
-            f"{schema}.{self.table} AS t",
+            f"{schema}.{self.table.name} AS t",
             self.columns,
-            f"ON CONFLICT ({self.key[0]}) DO UPDATE SET {', '.join(updates)}",
+            f"ON CONFLICT ({self.key}) DO UPDATE SET {', '.join(updates)}",
         )
 
     def row(self, key: str, latest: Mapping[str, tuple[int, tuple[Any, ...]]]) -> tuple[Any, ...]:
@@ -95,17 +103,7 @@ class EntityProjector(ABC):
         await insert_rows(session, self._upsert, self._table.columns, rows)
 
 
-VENDORS = EntityTable(
-    table="vendors",
-    key=("vendor_id", "text"),
-    groups={
-        "region_code": [("region_code", "text")],
-        "scale": [("scale", "text")],
-        "legal_form": [("legal_form", "text")],
-        "channel": [("channel", "text")],
-        "status": [("status", "text")],
-    },
-)
+VENDORS = EntityTable(tables.vendors)
 _VENDOR_STATUS = {
     VendorVerified: "verified",
     VendorSuspended: "suspended",
@@ -142,24 +140,7 @@ class VendorsProjector(EntityProjector):
         return None
 
 
-PRODUCTS = EntityTable(
-    table="products",
-    key=("product_id", "text"),
-    groups={
-        "listed": [
-            ("vendor_id", "text"),
-            ("catalog", "text"),
-            ("catalog_region_code", "text"),
-            ("category", "text"),
-            ("domestic", "boolean"),
-            ("vendor_scale", "text"),
-            ("vendor_legal_form", "text"),
-            ("vendor_region_code", "text"),
-        ],
-        "tkdn": [("tkdn_pct", "numeric"), ("bmp_pct", "numeric")],
-        "status": [("status", "text")],
-    },
-)
+PRODUCTS = EntityTable(tables.products)
 
 
 class CatalogProjector(EntityProjector):

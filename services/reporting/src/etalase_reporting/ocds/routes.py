@@ -7,8 +7,8 @@ from etalase_platform.auth import CurrentPrincipal
 from etalase_platform.deps import RegionFilter, Sessions
 from fastapi import APIRouter, Request
 
-from etalase_reporting import ocds
 from etalase_reporting.api import FiscalYear
+from etalase_reporting.ocds import releases as ocds
 from etalase_reporting.settings import Settings
 
 router = APIRouter(tags=["open contracting"])

@@ -1,0 +1,1 @@
+"""Reads of the live generation: figures, provenance, counts and order records (no writes)."""
