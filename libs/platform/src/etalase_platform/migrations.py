@@ -13,6 +13,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 from sqlalchemy.pool import NullPool
 
+from etalase_platform.drift import autogenerate_options
+
 
 def create_platform_tables() -> None:
     op.create_table(
@@ -75,7 +77,10 @@ def run_migrations(target_metadata: sa.MetaData | None = None) -> None:
     config = context.config
 
     def run(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=target_metadata)
+        # the options of `alembic check` (make lint) and `revision --autogenerate`
+        context.configure(
+            connection=connection, target_metadata=target_metadata, **autogenerate_options()
+        )
         with context.begin_transaction():
             # Several replicas may start at once on an empty database: one migrates, the
             # others wait here and then find nothing left to do.

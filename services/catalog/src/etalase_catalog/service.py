@@ -10,7 +10,6 @@ sees them (a product relisted concurrently with a suspension is still taken down
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
 from etalase_platform.idempotency import StoredResponse, fingerprint, run_once
+from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Conflict, Forbidden, Invalid, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -60,8 +60,9 @@ def _rules() -> Iterator[None]:
 
 
 def public(product: Product, vendor: VendorView) -> ProductPublic:
-    return ProductPublic(
-        **asdict(product),
+    return respond(
+        ProductPublic,
+        product,
         vendor_scale=vendor.scale,
         vendor_legal_form=vendor.legal_form,
         vendor_region_code=vendor.region_code,

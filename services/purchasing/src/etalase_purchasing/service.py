@@ -20,6 +20,7 @@ from etalase_events.models import (
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
+from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Conflict, Forbidden, Invalid, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -92,7 +93,7 @@ async def allocate_budget(
             sequence=budget.version,
             time=budget.allocated_at,
         )
-    return BudgetPublic.of(budget, budget.committed_idr)
+    return _budget(budget)
 
 
 async def list_budgets(
@@ -119,9 +120,11 @@ async def list_budgets(
             limit=paging.limit,
             offset=paging.offset,
         )
-        committed = await db.committed_spend_by_budget(session, budgets)
-    items = [BudgetPublic.of(b, committed.get((b.fiscal_year, b.opd_code), 0)) for b in budgets]
-    return Page(items=items, total=total)
+    return Page(items=[_budget(budget) for budget in budgets], total=total)
+
+
+def _budget(budget: db.Budget) -> BudgetPublic:
+    return respond(BudgetPublic, budget, remaining_idr=budget.pagu_idr - budget.committed_idr)
 
 
 # --- placing an order --------------------------------------------------------------------------
@@ -231,7 +234,7 @@ async def place_order(
     await enqueue(
         session, event, source=SOURCE, subject=order.order_id, sequence=1, time=event.placed_at
     )
-    return OrderPublic.of(order)
+    return respond(OrderPublic, order)
 
 
 async def check_order(
@@ -318,7 +321,7 @@ async def change_order(
         await db.release_committed(session, order)
     session.add(order)
     await enqueue(session, event, source=SOURCE, subject=order_id, sequence=order.version, time=now)
-    return OrderPublic.of(order)
+    return respond(OrderPublic, order)
 
 
 # --- reading orders ----------------------------------------------------------------------------
@@ -343,7 +346,7 @@ async def get_order(sessions: SessionFactory, principal: Principal, order_id: st
         raise NotFound(f"order {order_id} does not exist")
     if not _may_read(principal, order):
         raise Forbidden(f"order {order_id} is outside this token's scope")
-    return OrderPublic.of(order)
+    return respond(OrderPublic, order)
 
 
 async def list_orders(
@@ -378,4 +381,4 @@ async def list_orders(
             limit=paging.limit,
             offset=paging.offset,
         )
-    return Page(items=[OrderPublic.of(order) for order in orders], total=total)
+    return Page(items=[respond(OrderPublic, order) for order in orders], total=total)

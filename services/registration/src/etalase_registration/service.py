@@ -11,7 +11,6 @@ from enum import StrEnum
 from typing import Any
 
 from etalase_events.models import (
-    Channel,
     Event,
     LegalForm,
     Scale,
@@ -25,6 +24,7 @@ from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
 from etalase_platform.idempotency import StoredResponse, fingerprint, run_once
+from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Conflict, Invalid, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -252,20 +252,10 @@ def _column_value(value: Any) -> Any:
 
 
 def to_view(vendor: db.Vendor) -> VendorView:
-    return VendorView(
-        vendor_id=vendor.vendor_id,
-        nib=vendor.nib,
+    return respond(
+        VendorView,
+        vendor,
         npwp_masked=mask_digits(vendor.npwp),
-        name=vendor.name,
-        legal_form=LegalForm(vendor.legal_form),
-        scale=Scale(vendor.scale),
-        region_code=vendor.region_code,
-        kbli=list(vendor.kbli),
-        channel=Channel(vendor.channel),
-        desk_id=vendor.desk_id,
-        status=VendorStatus(vendor.status),
-        registered_at=vendor.registered_at,
-        address=vendor.address,
         email_masked=mask_email(vendor.email) if vendor.email else None,
         phone_masked=mask_digits(vendor.phone) if vendor.phone else None,
     )
