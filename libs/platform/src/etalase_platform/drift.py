@@ -3,7 +3,7 @@
 For each migrations directory given, a scratch database is migrated to head and Alembic's
 autogenerate compares it with the metadata that directory's ``env.py`` hands to
 `migrations.run_migrations`: any difference (a column, a type, a nullability, a server default,
-an index, a unique or foreign key) fails the check. The same options serve
+an index, a unique, foreign key or named CHECK constraint) fails the check. The same options serve
 ``alembic revision --autogenerate``, so a new migration is written from the models.
 
 The platform's own tables (outbox, inbox, offsets, idempotency keys) are created by
@@ -52,6 +52,8 @@ def autogenerate_options() -> dict[str, Any]:
         "compare_type": True,
         "compare_server_default": True,
         "include_object": _include_object,
+        # opt-in: CHECK constraints compared by name (their SQL text is not compared)
+        "autogenerate_plugins": ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
     }
 
 
@@ -130,8 +132,19 @@ def describe(diff: Any) -> str:
     operation, *details = diff
     if operation.startswith("modify_"):
         _, table, column, _, old, new = details
-        return f"  {operation} {table}.{column}: {old!r} in the database, {new!r} in the model"
+        return (
+            f"  {operation} {table}.{column}: {_value(old)} in the database,"
+            f" {_value(new)} in the model"
+        )
+    if operation in ("add_column", "remove_column"):
+        return f"  {operation} {_name(details[-1])}"
     return f"  {operation} " + " ".join(_name(detail) for detail in details if detail is not None)
+
+
+def _value(item: Any) -> str:
+    """A type, a nullability or a server default, as SQL says it."""
+    default = getattr(getattr(item, "arg", None), "text", getattr(item, "arg", None))
+    return repr(default) if default is not None else repr(item)
 
 
 def _name(item: Any) -> str:

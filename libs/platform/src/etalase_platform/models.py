@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, PlainSerializer
 from sqlalchemy import Dialect, String, Text
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 E = TypeVar("E", bound=StrEnum)
 M = TypeVar("M", bound=BaseModel)
@@ -24,7 +24,7 @@ class TextEnum(TypeDecorator[E]):
     member read back. No database enum type, so a new member needs no migration (the schemas
     of api.md and events.md decide what is valid)."""
 
-    impl = Text
+    impl: TypeEngine[Any] | type[TypeEngine[Any]] = Text
     cache_ok = True
 
     def __init__(self, enum: type[E], *, varchar: bool = False) -> None:

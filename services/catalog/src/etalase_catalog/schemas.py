@@ -87,10 +87,7 @@ class DelistRequest(BaseModel):
 # The product's own fields (as its row has them), and its vendor's. No docstring: it would
 # become the schema's description in the OpenAPI document.
 class ProductPublic(ProductBase):
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    vendor_scale: Scale | None
-    """The vendor as catalog last heard of it."""
+    vendor_scale: Scale | None = Field(description="The vendor as catalog last heard of it.")
     vendor_legal_form: LegalForm | None
     vendor_region_code: str | None
 

@@ -220,14 +220,18 @@ async def place_order(
         fiscal_year=event.fiscal_year,
         rup_code=event.rup_code,
         vendor_id=event.vendor_id,
-        vendor_scale=event.vendor_scale.value,
-        vendor_legal_form=event.vendor_legal_form.value,
+        vendor_scale=event.vendor_scale,
+        vendor_legal_form=event.vendor_legal_form,
         vendor_region_code=event.vendor_region_code,
         lines=[line.model_dump(mode="json") for line in event.lines],
         total_idr=event.total_idr,
-        status=OrderStatus.PLACED.value,
+        status=OrderStatus.PLACED,
         version=1,
         placed_at=event.placed_at,
+        accepted_at=None,
+        completed_at=None,
+        cancelled_at=None,
+        cancel_reason=None,
     )
     session.add(order)
     await session.flush()
@@ -305,7 +309,7 @@ async def change_order(
     with domain_rules():
         status = domain.transition(OrderStatus(order.status), action)
     now = _now()
-    order.status = status.value
+    order.status = status
     order.version += 1
     event: OrderAccepted | OrderCompleted | OrderCancelled
     if action is OrderAction.ACCEPT:

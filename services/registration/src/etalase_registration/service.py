@@ -88,16 +88,16 @@ async def _register(
         nib=request.nib,
         npwp=request.npwp,
         name=request.name,
-        legal_form=request.legal_form.value,
-        scale=request.scale.value,
+        legal_form=request.legal_form,
+        scale=request.scale,
         region_code=request.region_code,
         kbli=list(request.kbli),
         address=request.address,
         email=request.email,
         phone=request.phone,
-        channel=registration_channel(at_desk).value,
+        channel=registration_channel(at_desk),
         desk_id=principal.sub if at_desk else None,
-        status=VendorStatus.REGISTERED.value,
+        status=VendorStatus.REGISTERED,
         version=1,
         registered_at=now,
         updated_at=now,
@@ -204,7 +204,7 @@ async def change_status(
         except TransitionNotAllowed as refused:
             raise Conflict(str(refused), vendor_status=vendor.status) from None
         now = datetime.now(UTC)
-        vendor.status = status.value
+        vendor.status = status
         vendor.suspension_reason = reason if transition is Transition.SUSPEND else None
         await _record(session, vendor, _status_event(transition, vendor_id, now, reason), now)
     log.info("vendor %s is now %s (%s by %s)", vendor_id, status, transition, principal.sub)
