@@ -24,21 +24,24 @@ pytestmark = pytest.mark.infra
 ROOT = Path(__file__).resolve().parents[2]
 DRIFTED_ENV = """\
 from etalase_catalog.db import CatalogTable
+from etalase_events.models import Scale
 from etalase_platform.migrations import run_migrations
+from etalase_platform.models import TextEnum
 from sqlalchemy import Column, MetaData, Text
 
 drifted = MetaData()
 for table in CatalogTable.metadata.tables.values():
     table.to_metadata(drifted)
 drifted.tables["vendors"].append_column(Column("drifted", Text))
+drifted.tables["vendors"].append_column(Column("drifted_scale", TextEnum(Scale)))
 run_migrations(drifted)
 """
 
 
-def _lint(*directories: Path, server: str) -> subprocess.CompletedProcess[str]:
+def _lint(*arguments: Path | str, server: str) -> subprocess.CompletedProcess[str]:
     """The command `make lint` runs."""
     return subprocess.run(
-        [sys.executable, "-m", "etalase_platform.drift", *map(str, directories)],
+        [sys.executable, "-m", "etalase_platform.drift", *map(str, arguments)],
         env={**os.environ, "ETALASE_POSTGRES_URL": server},
         capture_output=True,
         text=True,
@@ -65,6 +68,26 @@ async def test_a_column_added_to_the_models_only_fails_the_check(
     assert checked.returncode == 1, checked.stdout
     assert "models and migrations differ" in checked.stderr
     assert "add_column vendors.drifted TEXT" in checked.stderr
+
+
+async def test_a_migration_drafted_from_the_drifted_models_makes_them_agree_again(
+    infra: Infra, tmp_path: Path
+) -> None:
+    migrations = tmp_path / "migrations"
+    shutil.copytree(CATALOG / "versions", migrations / "versions")
+    (migrations / "env.py").write_text(DRIFTED_ENV)
+    shutil.copy(CATALOG / "script.py.mako", migrations)
+    drafted = await asyncio.to_thread(
+        _lint, "--revision", "vendors drift", migrations, server=infra.postgres
+    )
+    assert drafted.returncode == 0, drafted.stderr
+    written = (migrations / "versions" / "0003_vendors_drift.py").read_text()
+    assert "down_revision = '0002'" in written
+    assert "op.add_column('vendors', sa.Column('drifted', sa.Text()" in written
+    assert "op.add_column('vendors', sa.Column('drifted_scale', sa.Text()" in written
+    assert "etalase" not in written.split('"""', 2)[2]  # states its types in SQLAlchemy's own
+    checked = await asyncio.to_thread(_lint, migrations, server=infra.postgres)
+    assert checked.returncode == 0, checked.stderr
 
 
 async def test_a_column_an_index_a_type_and_a_check_the_migrations_lack_are_each_reported(
