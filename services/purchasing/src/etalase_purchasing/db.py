@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from etalase_events.models import LegalForm, Scale
+from etalase_events.models import Catalog, LegalForm, Scale
 from etalase_platform.models import TextEnum
 from sqlalchemy import BigInteger, Column, DateTime, Index, Numeric, func, or_, text, update
 from sqlalchemy.dialects.postgresql import JSONB
@@ -106,7 +106,7 @@ class CatalogProduct(Table, table=True):
 
     product_id: str = Field(primary_key=True)
     vendor_id: str
-    catalog: str
+    catalog: Catalog = Field(sa_type=_enum(Catalog))
     catalog_region_code: str | None = None
     category: str
     name: str

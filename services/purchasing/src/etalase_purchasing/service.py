@@ -9,13 +9,10 @@ from datetime import UTC, datetime
 
 from etalase_events.models import (
     BudgetAllocated,
-    LegalForm,
     OrderAccepted,
     OrderCancelled,
     OrderCompleted,
-    OrderLine,
     OrderPlaced,
-    Scale,
 )
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
@@ -266,20 +263,7 @@ async def check_order(
 
 def placed_event(order: db.Order) -> OrderPlaced:
     """The OrderPlaced an order was placed with (its row keeps every field of it)."""
-    return OrderPlaced(
-        order_id=order.order_id,
-        opd_code=order.opd_code,
-        region_code=order.region_code,
-        fiscal_year=order.fiscal_year,
-        rup_code=order.rup_code,
-        vendor_id=order.vendor_id,
-        vendor_scale=Scale(order.vendor_scale),
-        vendor_legal_form=LegalForm(order.vendor_legal_form),
-        vendor_region_code=order.vendor_region_code,
-        lines=tuple(OrderLine.model_validate(line) for line in order.lines),
-        total_idr=order.total_idr,
-        placed_at=order.placed_at,
-    )
+    return respond(OrderPlaced, order)
 
 
 # --- the order lifecycle -----------------------------------------------------------------------
