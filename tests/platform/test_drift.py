@@ -15,7 +15,7 @@ from etalase_catalog.db import CatalogTable
 from etalase_platform import drift
 from etalase_purchasing.bootstrap import MIGRATIONS as PURCHASING
 from etalase_registration.bootstrap import MIGRATIONS as REGISTRATION
-from sqlalchemy import CheckConstraint, Column, Index, Integer, MetaData, Text
+from sqlalchemy import CheckConstraint, Column, Index, Integer, MetaData, Text, text
 
 from tests.helpers import DatabaseFactory, Infra
 
@@ -119,3 +119,29 @@ def test_without_postgresql_the_check_says_what_to_do(tmp_path: Path) -> None:
     checked = _lint(CATALOG, server="postgresql://etalase:etalase@localhost:1/postgres")
     assert checked.returncode == 2
     assert "needs PostgreSQL" in checked.stderr and "make up" in checked.stderr
+
+
+async def test_a_partial_index_s_predicate_and_a_check_s_text_are_compared_too(
+    infra: Infra, new_database: DatabaseFactory
+) -> None:
+    url = await new_database("drift-definitions")
+    await drift.upgrade(CATALOG, url)
+    assert await drift.definition_differences(url, CatalogTable.metadata, infra.postgres) == []
+
+    drifted = MetaData()
+    for table in CatalogTable.metadata.tables.values():
+        table.to_metadata(drifted)
+    products = drifted.tables["products"]
+    (displayed,) = (i for i in products.indexes if i.name == "products_tayang_category_price")
+    displayed.dialect_options["postgresql"]["where"] = text("status = 'delisted'")
+    (positive,) = (
+        c
+        for c in products.constraints
+        if isinstance(c, CheckConstraint) and c.name == "products_price_positive"
+    )
+    positive.sqltext = text("price_idr >= 0")
+    found = await drift.definition_differences(url, drifted, infra.postgres)
+    assert len(found) == 2, found
+    check, index = sorted(found)
+    assert "check products_price_positive differs" in check and "price_idr >= 0" in check
+    assert "index products_tayang_category_price differs" in index and "delisted" in index
