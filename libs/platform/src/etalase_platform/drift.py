@@ -255,8 +255,8 @@ async def _check_all(directories: Sequence[Path], server: str) -> int:
             print(f"drift: {directory}: models and migrations differ\n{found}", file=sys.stderr)
     if failed:
         print(
-            "drift: declare the change on the model and write its migration"
-            " (`alembic revision --autogenerate` drafts it), or the reverse",
+            "drift: declare the change on the model, then draft its migration with"
+            " `python -m etalase_platform.drift --revision MESSAGE <migrations dir>`",
             file=sys.stderr,
         )
     return 1 if failed else 0
