@@ -5,9 +5,9 @@ autogenerate compares it with the metadata that directory's ``env.py`` hands to
 `migrations.run_migrations`: any difference (a column, a type, a nullability, a server default,
 an index, a unique, foreign key or named CHECK constraint) fails the check; so does a partial
 index's predicate or a CHECK constraint's text that PostgreSQL defines differently when the same
-metadata is created in a second scratch database. With `--revision`,
-the same comparison drafts the next migration (``alembic revision --autogenerate``) into that
-directory, for a person to read and finish: data migrations are not guessed.
+metadata is created in a second scratch database. With `--revision`, the same comparison drafts
+the next migration (``alembic revision --autogenerate``) into that directory, for a person to
+read and finish: data migrations are not guessed.
 
 The platform's own tables (outbox, inbox, offsets, idempotency keys) are created by
 `migrations.create_platform_tables` and not yet declared in any metadata, so they are left out by
@@ -71,7 +71,7 @@ def autogenerate_options() -> dict[str, Any]:
         "render_item": _render_item,
         "compare_server_default": True,
         "include_object": _include_object,
-        # opt-in: CHECK constraints compared by name (their SQL text is not compared)
+        # opt-in: CHECK constraints compared by name (`definition_differences` compares the text)
         "autogenerate_plugins": ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
     }
 
