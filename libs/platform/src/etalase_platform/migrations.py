@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_engine_from_config
 from sqlalchemy.pool import NullPool
 
 from etalase_platform import tables
+from etalase_platform.drift import autogenerate_options
 
 
 def create_platform_tables() -> None:
@@ -45,7 +46,8 @@ def run_migrations(service_metadata: sa.MetaData | Sequence[sa.MetaData] | None 
     compared = None if service_metadata is None else target_metadata(service_metadata)
 
     def run(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=compared)
+        # the options of `alembic check` (make lint) and `revision --autogenerate`
+        context.configure(connection=connection, target_metadata=compared, **autogenerate_options())
         with context.begin_transaction():
             # Several replicas may start at once on an empty database: one migrates, the
             # others wait here and then find nothing left to do.

@@ -12,10 +12,12 @@ from typing import Any
 
 from etalase_events.compliance import p3dn_order_by_sql, pdn_wajib_sql, umkk_sql
 from etalase_events.models import Catalog, DelistReason, LegalForm, Scale
+from etalase_platform.models import DecimalNumber, TextEnum, entity, store
 from etalase_platform.scope import covered_by
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     ColumnElement,
     Date,
     DateTime,
@@ -52,18 +54,51 @@ class VendorRow(CatalogTable, table=True):
     __table_args__ = (Index("vendors_region", "region_code"),)
 
     vendor_id: str = Field(primary_key=True, sa_type=Text)
-    status: str | None = Field(default=None, sa_type=Text)
-    legal_form: str | None = Field(default=None, sa_type=Text)
-    scale: str | None = Field(default=None, sa_type=Text)
+    status: VendorStatus | None = Field(default=None, sa_type=TextEnum(VendorStatus))
+    legal_form: LegalForm | None = Field(default=None, sa_type=TextEnum(LegalForm))
+    scale: Scale | None = Field(default=None, sa_type=TextEnum(Scale))
     region_code: str | None = Field(default=None, sa_type=Text)
-    fact_versions: dict[str, int] = Field(default_factory=dict, sa_type=JSONB)
-    version: int = 0
+    fact_versions: dict[str, int] = Field(
+        default_factory=dict, sa_type=JSONB, sa_column_kwargs={"server_default": "{}"}
+    )
+    """The sequence of the event that set each fact: older events cannot overwrite it."""
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     updated_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-class ProductRow(CatalogTable, table=True):
+class ProductBase(SQLModel):
+    """A product's fields, declared once for its row and its public shape (`ProductPublic`
+    adds the vendor as catalog last heard of it). Names and meanings are `domain.Product`'s;
+    `ProductCreate` keeps its own declarations, as it constrains what a client may send."""
+
+    product_id: str = Field(primary_key=True, sa_type=Text)
+    vendor_id: str = Field(foreign_key="vendors.vendor_id", sa_type=Text)
+    catalog: Catalog = Field(sa_type=TextEnum(Catalog))
+    catalog_region_code: str | None = Field(sa_type=Text)
+    category: str = Field(sa_type=Text)
+    name: str = Field(sa_type=Text)
+    brand: str | None = Field(sa_type=Text)
+    unit: str = Field(sa_type=Text)
+    price_idr: int = Field(sa_type=BigInteger)
+    domestic: bool
+    tkdn_pct: DecimalNumber | None = Field(sa_type=Numeric(5, 2))
+    bmp_pct: DecimalNumber | None = Field(sa_type=Numeric(5, 2))
+    tkdn_certificate_no: str | None = Field(sa_type=Text)
+    tkdn_valid_until: date | None = Field(sa_type=Date)
+    status: ProductStatus = Field(sa_type=TextEnum(ProductStatus))
+    delist_reason: DelistReason | None = Field(sa_type=TextEnum(DelistReason))
+    listed_at: datetime = Field(sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+    version: int = Field(description="The sequence of the product's latest event.")
+
+
+class ProductRow(ProductBase, CatalogTable, table=True):
     __tablename__ = "products"
     __table_args__ = (
+        CheckConstraint("price_idr > 0", name="products_price_positive"),
+        CheckConstraint(
+            "catalog <> 'lokal' OR catalog_region_code IS NOT NULL", name="products_lokal_region"
+        ),
         Index("products_vendor", "vendor_id", "status"),
         Index("products_catalog", "catalog", "status", "category"),
         Index("products_listed", text("listed_at DESC"), "product_id"),
@@ -84,90 +119,30 @@ class ProductRow(CatalogTable, table=True):
         Index("products_tkdn", "tkdn_pct"),
     )
 
-    product_id: str = Field(primary_key=True, sa_type=Text)
-    vendor_id: str = Field(sa_type=Text)
-    catalog: str = Field(sa_type=Text)
-    catalog_region_code: str | None = Field(default=None, sa_type=Text)
-    category: str = Field(sa_type=Text)
-    name: str = Field(sa_type=Text)
-    brand: str | None = Field(default=None, sa_type=Text)
-    unit: str = Field(sa_type=Text)
-    price_idr: int = Field(sa_type=BigInteger)
-    domestic: bool
-    tkdn_pct: Decimal | None = Field(default=None, sa_type=Numeric(5, 2))
-    bmp_pct: Decimal | None = Field(default=None, sa_type=Numeric(5, 2))
-    tkdn_certificate_no: str | None = Field(default=None, sa_type=Text)
-    tkdn_valid_until: date | None = Field(default=None, sa_type=Date)
-    status: str = Field(sa_type=Text)
-    delist_reason: str | None = Field(default=None, sa_type=Text)
-    version: int
-    listed_at: datetime = Field(sa_type=DateTime(timezone=True))
-    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
 
-
-# --- rows <-> domain --------------------------------------------------------------------------
+# --- rows <-> domain: by field name, so a new field needs no code here -------------------------
 
 
 def vendor_view(row: VendorRow) -> VendorView:
-    return VendorView(
-        vendor_id=row.vendor_id,
-        status=VendorStatus(row.status) if row.status else None,
-        legal_form=LegalForm(row.legal_form) if row.legal_form else None,
-        scale=Scale(row.scale) if row.scale else None,
-        region_code=row.region_code,
-        fact_versions=dict(row.fact_versions),
-    )
+    return entity(VendorView, row)
 
 
 def store_vendor(row: VendorRow, view: VendorView, now: datetime) -> None:
-    row.status = view.status
-    row.legal_form = view.legal_form
-    row.scale = view.scale
-    row.region_code = view.region_code
-    row.fact_versions = dict(view.fact_versions)
+    store(row, view)
     row.version = view.version
     row.updated_at = now
 
 
 def product(row: ProductRow) -> Product:
-    return Product(
-        product_id=row.product_id,
-        vendor_id=row.vendor_id,
-        catalog=Catalog(row.catalog),
-        catalog_region_code=row.catalog_region_code,
-        category=row.category,
-        name=row.name,
-        brand=row.brand,
-        unit=row.unit,
-        price_idr=row.price_idr,
-        domestic=row.domestic,
-        tkdn_pct=row.tkdn_pct,
-        bmp_pct=row.bmp_pct,
-        tkdn_certificate_no=row.tkdn_certificate_no,
-        tkdn_valid_until=row.tkdn_valid_until,
-        status=ProductStatus(row.status),
-        delist_reason=DelistReason(row.delist_reason) if row.delist_reason else None,
-        version=row.version,
-        listed_at=row.listed_at,
-        updated_at=row.updated_at,
-    )
+    return entity(Product, row)
 
 
 def store_product(row: ProductRow, state: Product) -> None:
-    for name, value in _product_columns(state).items():
-        setattr(row, name, value)
+    store(row, state)
 
 
 def new_product_row(state: Product) -> ProductRow:
-    return ProductRow(**_product_columns(state))
-
-
-def _product_columns(state: Product) -> dict[str, Any]:
-    columns = asdict(state)
-    columns["catalog"] = state.catalog.value
-    columns["status"] = state.status.value
-    columns["delist_reason"] = state.delist_reason.value if state.delist_reason else None
-    return columns
+    return ProductRow(**asdict(state))
 
 
 # --- queries ----------------------------------------------------------------------------------

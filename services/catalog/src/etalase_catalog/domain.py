@@ -8,7 +8,7 @@ last heard forbids it.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -169,9 +169,10 @@ def _require_not_suspended(vendor: VendorView) -> None:
 # --- products -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProductDraft:
-    """What a vendor asks to list."""
+    """What a vendor asks to list: the fields it gives, each declared once here. The product,
+    the ProductListed event and the create schema take them by these names."""
 
     vendor_id: str
     catalog: Catalog
@@ -187,21 +188,11 @@ class ProductDraft:
     tkdn_certificate_no: str | None = None
 
 
-@dataclass(frozen=True)
-class Product:
+@dataclass(frozen=True, kw_only=True)
+class Product(ProductDraft):
+    """A listed product: the draft it was listed from, as since changed, and its state."""
+
     product_id: str
-    vendor_id: str
-    catalog: Catalog
-    catalog_region_code: str | None
-    category: str
-    name: str
-    brand: str | None
-    unit: str
-    price_idr: int
-    domestic: bool
-    tkdn_pct: Decimal | None
-    bmp_pct: Decimal | None
-    tkdn_certificate_no: str | None
     tkdn_valid_until: date | None
     status: ProductStatus
     delist_reason: DelistReason | None
@@ -264,20 +255,10 @@ def list_product(
             f" {seller.region_code}, not {draft.catalog_region_code}",
             vendor_region_code=seller.region_code,
         )
+    given = asdict(draft)
     product = Product(
+        **given,
         product_id=product_id,
-        vendor_id=draft.vendor_id,
-        catalog=draft.catalog,
-        catalog_region_code=draft.catalog_region_code,
-        category=draft.category,
-        name=draft.name,
-        brand=draft.brand,
-        unit=draft.unit,
-        price_idr=draft.price_idr,
-        domestic=draft.domestic,
-        tkdn_pct=draft.tkdn_pct,
-        bmp_pct=draft.bmp_pct,
-        tkdn_certificate_no=draft.tkdn_certificate_no,
         tkdn_valid_until=None,
         status=ProductStatus.TAYANG,
         delist_reason=None,
@@ -286,19 +267,8 @@ def list_product(
         updated_at=now,
     )
     event = ProductListed(
+        **given,
         product_id=product_id,
-        vendor_id=draft.vendor_id,
-        catalog=draft.catalog,
-        catalog_region_code=draft.catalog_region_code,
-        category=draft.category,
-        name=draft.name,
-        brand=draft.brand,
-        unit=draft.unit,
-        price_idr=draft.price_idr,
-        domestic=draft.domestic,
-        tkdn_pct=draft.tkdn_pct,
-        bmp_pct=draft.bmp_pct,
-        tkdn_certificate_no=draft.tkdn_certificate_no,
         vendor_scale=seller.scale,
         vendor_legal_form=seller.legal_form,
         vendor_region_code=seller.region_code,

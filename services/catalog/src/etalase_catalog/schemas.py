@@ -1,6 +1,5 @@
 """Request and response bodies of the catalog API (api.md, "catalog")."""
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -18,7 +17,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from etalase_catalog.domain import BMP_MAX, TKDN_MAX, ProductDraft, ProductStatus
+from etalase_catalog.db import ProductBase
+from etalase_catalog.domain import BMP_MAX, TKDN_MAX, ProductDraft
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -43,7 +43,6 @@ TkdnPct = Annotated[
 BmpPct = Annotated[Decimal, Field(ge=0, le=BMP_MAX, decimal_places=2), _AsNumber, _percent(BMP_MAX)]
 # A bound keeps absurd prices a 422 rather than a database overflow.
 Price = Annotated[StrictInt, Field(gt=0, le=10**15, description="Whole rupiah, more than 0")]
-PercentOut = Annotated[Decimal, _AsNumber]
 
 
 class ProductCreate(BaseModel):
@@ -85,33 +84,12 @@ class DelistRequest(BaseModel):
     )
 
 
-class ProductPublic(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    product_id: str
-    vendor_id: str
-    catalog: Catalog
-    catalog_region_code: str | None
-    category: str
-    name: str
-    brand: str | None
-    unit: str
-    price_idr: int
-    domestic: bool
-    tkdn_pct: PercentOut | None
-    bmp_pct: PercentOut | None
-    tkdn_certificate_no: str | None
-    tkdn_valid_until: date | None
-    status: ProductStatus
-    delist_reason: DelistReason | None
-    vendor_scale: Scale | None
-    """The vendor as catalog last heard of it."""
+# The product's own fields (as its row has them), and its vendor's. No docstring: it would
+# become the schema's description in the OpenAPI document.
+class ProductPublic(ProductBase):
+    vendor_scale: Scale | None = Field(description="The vendor as catalog last heard of it.")
     vendor_legal_form: LegalForm | None
     vendor_region_code: str | None
-    listed_at: datetime
-    updated_at: datetime
-    version: int
-    """The sequence of the product's latest event."""
 
 
 class CategoryCount(BaseModel):

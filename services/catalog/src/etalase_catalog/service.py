@@ -9,7 +9,6 @@ sees them (a product relisted concurrently with a suspension is still taken down
 
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
 from etalase_platform.idempotency import StoredResponse, run_once
+from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Forbidden, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,8 +48,9 @@ def _today_in_wib() -> date:
 
 
 def public(product: Product, vendor: VendorView) -> ProductPublic:
-    return ProductPublic(
-        **asdict(product),
+    return respond(
+        ProductPublic,
+        product,
         vendor_scale=vendor.scale,
         vendor_legal_form=vendor.legal_form,
         vendor_region_code=vendor.region_code,

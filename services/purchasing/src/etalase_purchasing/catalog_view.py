@@ -17,6 +17,7 @@ from etalase_events.compliance import (
     umkk_sql,
 )
 from etalase_events.models import Catalog, LegalForm, ProductListed, Scale
+from etalase_platform.models import entity
 from sqlalchemy import and_, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
@@ -172,24 +173,9 @@ async def record_registry_facts(
 # --- reads (placing an order) ------------------------------------------------------------------
 
 
-def _known(row: CatalogProduct) -> KnownProduct:
-    return KnownProduct(
-        product_id=row.product_id,
-        vendor_id=row.vendor_id,
-        name=row.name,
-        category=row.category,
-        catalog=Catalog(row.catalog),
-        price_idr=row.price_idr,
-        domestic=row.domestic,
-        tkdn_pct=row.tkdn_pct,
-        bmp_pct=row.bmp_pct,
-        tayang=row.tayang,
-    )
-
-
 async def known_products(session: AsyncSession, product_ids: list[str]) -> dict[str, KnownProduct]:
     statement = select(CatalogProduct).where(col(CatalogProduct.product_id).in_(product_ids))
-    return {row.product_id: _known(row) for row in await session.exec(statement)}
+    return {row.product_id: entity(KnownProduct, row) for row in await session.exec(statement)}
 
 
 @dataclass(frozen=True)

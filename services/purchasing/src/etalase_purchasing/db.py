@@ -6,10 +6,13 @@ built from their events; `budgets` and `orders` are the aggregates it owns.
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
+from etalase_events.models import Catalog, LegalForm, Scale
+from etalase_platform.models import TextEnum
 from etalase_platform.scope import covered_by
-from sqlalchemy import BigInteger, Column, DateTime, Numeric, func, update
+from sqlalchemy import BigInteger, Column, DateTime, Index, Numeric, func, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import registry
@@ -17,11 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_purchasing.domain import COMMITTING_STATUSES
-
-
-def _utc() -> Any:
-    return Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+from etalase_purchasing.domain import COMMITTING_STATUSES, OrderStatus
 
 
 def _utc_or_null() -> Any:
@@ -37,52 +36,78 @@ class Table(SQLModel, registry=registry()):
     imported into one process (tests), and their table names may coincide."""
 
 
-class Budget(Table, table=True):
-    __tablename__ = "budgets"
+def _enum(enum: type[StrEnum]) -> Any:
+    return TextEnum(enum, varchar=True)
+
+
+class BudgetBase(SQLModel):
+    """A budget's fields, stored and shown (`schemas.BudgetPublic` adds what remains)."""
 
     fiscal_year: int = Field(primary_key=True)
     opd_code: str = Field(primary_key=True)
     opd_name: str
     region_code: str = Field(index=True)
     pagu_idr: int = Field(sa_type=BigInteger)
-    committed_idr: int = Field(default=0, sa_type=BigInteger)
+    committed_idr: int = Field(sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
     """The total of the OPD's orders of the year that are not cancelled, kept on this row (which
     every order locks anyway) rather than summed over orders that grow all year."""
     version: int
-    allocated_at: datetime = _utc()
+    allocated_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-class Order(Table, table=True):
-    __tablename__ = "orders"
+class Budget(BudgetBase, Table, table=True):
+    __tablename__ = "budgets"
+
+
+class OrderBase(SQLModel):
+    """An order's fields, stored and shown; its lines are JSON in the row and `OrderLine`s in
+    `schemas.OrderPublic`."""
 
     order_id: str = Field(primary_key=True)
     opd_code: str
     region_code: str
     fiscal_year: int
-    rup_code: str | None = None
+    rup_code: str | None
     vendor_id: str = Field(index=True)
-    vendor_scale: str
-    vendor_legal_form: str
+    vendor_scale: Scale = Field(sa_type=_enum(Scale))
+    vendor_legal_form: LegalForm = Field(sa_type=_enum(LegalForm))
     vendor_region_code: str
-    lines: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
     total_idr: int = Field(sa_type=BigInteger)
-    status: str
+    status: OrderStatus = Field(sa_type=_enum(OrderStatus))
     version: int
-    placed_at: datetime = _utc()
-    accepted_at: datetime | None = _utc_or_null()
-    completed_at: datetime | None = _utc_or_null()
-    cancelled_at: datetime | None = _utc_or_null()
-    cancel_reason: str | None = None
+    placed_at: datetime = Field(sa_type=DateTime(timezone=True))
+    accepted_at: datetime | None = Field(sa_type=DateTime(timezone=True))
+    completed_at: datetime | None = Field(sa_type=DateTime(timezone=True))
+    cancelled_at: datetime | None = Field(sa_type=DateTime(timezone=True))
+    cancel_reason: str | None
+
+
+class Order(OrderBase, Table, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        # the committed-spend sum of one budget, and the listings per OPD or region
+        Index("orders_by_budget", "opd_code", "fiscal_year", "status"),
+        Index("orders_by_region", "region_code", "placed_at"),
+    )
+
+    lines: list[dict[str, Any]] = Field(sa_type=JSONB)
 
 
 class CatalogProduct(Table, table=True):
     """A product as the catalog's events described it; `sequence` is the last one applied."""
 
     __tablename__ = "catalog_products"
+    __table_args__ = (
+        Index(
+            "catalog_products_pdn_wajib_tayang",
+            "category",
+            postgresql_where=text("tayang AND pdn_wajib"),
+        ),
+    )
 
     product_id: str = Field(primary_key=True)
     vendor_id: str
-    catalog: str
+    catalog: Catalog = Field(sa_type=_enum(Catalog))
     catalog_region_code: str | None = None
     category: str
     name: str
@@ -167,12 +192,6 @@ async def committing_orders(session: AsyncSession, fiscal_year: int, opd_code: s
         col(Order.status).in_([status.value for status in COMMITTING_STATUSES]),
     )
     return list((await session.exec(statement)).all())
-
-
-async def committed_spend_by_budget(
-    session: AsyncSession, budgets: list[Budget]
-) -> dict[tuple[int, str], int]:
-    return {(budget.fiscal_year, budget.opd_code): budget.committed_idr for budget in budgets}
 
 
 async def release_committed(session: AsyncSession, order: Order) -> None:

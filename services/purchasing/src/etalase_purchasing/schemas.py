@@ -1,19 +1,17 @@
 """What the HTTP API reads and answers."""
 
 from collections.abc import Sequence
-from dataclasses import asdict
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated
 
 from etalase_events.compliance import MEASURES, classify, is_umkk, shares
 from etalase_events.models import Catalog, LegalForm, OrderLine, OrderPlaced, Scale
 from etalase_events.primitives import KabKotaCode
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictInt, StringConstraints
+from etalase_platform.models import DecimalNumber, respond
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from etalase_purchasing.catalog_view import Alternative
-from etalase_purchasing.db import Budget, Order
-from etalase_purchasing.domain import OrderStatus, fits_pagu
+from etalase_purchasing.db import BudgetBase, OrderBase
+from etalase_purchasing.domain import fits_pagu
 
 MAX_PAGU_IDR = 10**15
 """Rp1 quadrillion, far above any OPD's budget; keeps every sum inside PostgreSQL's bigint."""
@@ -35,33 +33,9 @@ class BudgetAllocation(BaseModel):
     pagu_idr: Annotated[StrictInt, Field(ge=0, le=MAX_PAGU_IDR)]
 
 
-class BudgetPublic(BaseModel):
-    fiscal_year: int
-    opd_code: str
-    opd_name: str
-    region_code: str
-    pagu_idr: int
-    committed_idr: int
-    """Total of the OPD's placed, uncancelled orders of the year (komitmen)."""
+class BudgetPublic(BudgetBase):
     remaining_idr: int
     """`pagu_idr - committed_idr`; negative only when a new allocation cut below commitments."""
-    version: int
-    """How many allocations the key has had."""
-    allocated_at: datetime
-
-    @classmethod
-    def of(cls, budget: Budget, committed_idr: int) -> "BudgetPublic":
-        return cls(
-            fiscal_year=budget.fiscal_year,
-            opd_code=budget.opd_code,
-            opd_name=budget.opd_name,
-            region_code=budget.region_code,
-            pagu_idr=budget.pagu_idr,
-            committed_idr=committed_idr,
-            remaining_idr=budget.pagu_idr - committed_idr,
-            version=budget.version,
-            allocated_at=budget.allocated_at,
-        )
 
 
 class RequestedLineBody(BaseModel):
@@ -80,51 +54,11 @@ class CancelOrder(BaseModel):
     reason: Name
 
 
-class OrderPublic(BaseModel):
-    order_id: str
-    opd_code: str
-    region_code: str
-    fiscal_year: int
-    rup_code: str | None
-    vendor_id: str
-    vendor_scale: Scale
-    vendor_legal_form: LegalForm
-    vendor_region_code: str
+class OrderPublic(OrderBase):
     lines: list[OrderLine]
-    total_idr: int
-    status: OrderStatus
-    version: int
-    placed_at: datetime
-    accepted_at: datetime | None
-    completed_at: datetime | None
-    cancelled_at: datetime | None
-    cancel_reason: str | None
-
-    @classmethod
-    def of(cls, order: Order) -> "OrderPublic":
-        return cls(
-            order_id=order.order_id,
-            opd_code=order.opd_code,
-            region_code=order.region_code,
-            fiscal_year=order.fiscal_year,
-            rup_code=order.rup_code,
-            vendor_id=order.vendor_id,
-            vendor_scale=Scale(order.vendor_scale),
-            vendor_legal_form=LegalForm(order.vendor_legal_form),
-            vendor_region_code=order.vendor_region_code,
-            lines=[OrderLine.model_validate(line) for line in order.lines],
-            total_idr=order.total_idr,
-            status=OrderStatus(order.status),
-            version=order.version,
-            placed_at=order.placed_at,
-            accepted_at=order.accepted_at,
-            completed_at=order.completed_at,
-            cancelled_at=order.cancelled_at,
-            cancel_reason=order.cancel_reason,
-        )
 
 
-Percent = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+Percent = DecimalNumber
 
 
 class AlternativePublic(BaseModel):
@@ -142,10 +76,6 @@ class AlternativePublic(BaseModel):
     """The vendor is usaha mikro, kecil or a koperasi."""
     local: bool
     """The vendor is of the OPD's kab/kota."""
-
-    @classmethod
-    def of(cls, found: Alternative) -> "AlternativePublic":
-        return cls(**asdict(found))
 
 
 class Shares(BaseModel):
@@ -230,7 +160,9 @@ class OrderCheck(BaseModel):
                 pagu_idr=pagu_idr, committed_idr=committed_idr, order_total_idr=order.total_idr
             ),
             lines=list(order.lines),
-            alternatives=[AlternativePublic.of(a) for a in alternatives if a.product_id in named],
+            alternatives=[
+                respond(AlternativePublic, a) for a in alternatives if a.product_id in named
+            ],
             pdn_substitution_lines=classes.pdn_substitution_lines,
             reserved_package_violation=classes.reserved_package_violation,
             shares=SharesEffect(

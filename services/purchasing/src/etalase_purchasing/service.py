@@ -8,18 +8,16 @@ from typing import Any
 
 from etalase_events.models import (
     BudgetAllocated,
-    LegalForm,
     OrderAccepted,
     OrderCancelled,
     OrderCompleted,
-    OrderLine,
     OrderPlaced,
-    Scale,
 )
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
 from etalase_platform.idempotency import StoredResponse, run_once
+from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Conflict, Forbidden, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -80,7 +78,7 @@ async def allocate_budget(
             sequence=budget.version,
             time=budget.allocated_at,
         )
-    return BudgetPublic.of(budget, budget.committed_idr)
+    return _budget(budget)
 
 
 async def list_budgets(
@@ -107,9 +105,11 @@ async def list_budgets(
             limit=paging.limit,
             offset=paging.offset,
         )
-        committed = await db.committed_spend_by_budget(session, budgets)
-    items = [BudgetPublic.of(b, committed.get((b.fiscal_year, b.opd_code), 0)) for b in budgets]
-    return Page(items=items, total=total)
+    return Page(items=[_budget(budget) for budget in budgets], total=total)
+
+
+def _budget(budget: db.Budget) -> BudgetPublic:
+    return respond(BudgetPublic, budget, remaining_idr=budget.pagu_idr - budget.committed_idr)
 
 
 # --- placing an order --------------------------------------------------------------------------
@@ -225,21 +225,25 @@ async def _place_order(
         fiscal_year=event.fiscal_year,
         rup_code=event.rup_code,
         vendor_id=event.vendor_id,
-        vendor_scale=event.vendor_scale.value,
-        vendor_legal_form=event.vendor_legal_form.value,
+        vendor_scale=event.vendor_scale,
+        vendor_legal_form=event.vendor_legal_form,
         vendor_region_code=event.vendor_region_code,
         lines=[line.model_dump(mode="json") for line in event.lines],
         total_idr=event.total_idr,
-        status=OrderStatus.PLACED.value,
+        status=OrderStatus.PLACED,
         version=1,
         placed_at=event.placed_at,
+        accepted_at=None,
+        completed_at=None,
+        cancelled_at=None,
+        cancel_reason=None,
     )
     session.add(order)
     await session.flush()
     await enqueue(
         session, event, source=SOURCE, subject=order.order_id, sequence=1, time=event.placed_at
     )
-    return OrderPublic.of(order)
+    return respond(OrderPublic, order)
 
 
 async def check_order(
@@ -267,20 +271,7 @@ async def check_order(
 
 def placed_event(order: db.Order) -> OrderPlaced:
     """The OrderPlaced an order was placed with (its row keeps every field of it)."""
-    return OrderPlaced(
-        order_id=order.order_id,
-        opd_code=order.opd_code,
-        region_code=order.region_code,
-        fiscal_year=order.fiscal_year,
-        rup_code=order.rup_code,
-        vendor_id=order.vendor_id,
-        vendor_scale=Scale(order.vendor_scale),
-        vendor_legal_form=LegalForm(order.vendor_legal_form),
-        vendor_region_code=order.vendor_region_code,
-        lines=tuple(OrderLine.model_validate(line) for line in order.lines),
-        total_idr=order.total_idr,
-        placed_at=order.placed_at,
-    )
+    return respond(OrderPlaced, order)
 
 
 # --- the order lifecycle -----------------------------------------------------------------------
@@ -334,7 +325,7 @@ async def _change_order(
     _authorize_change(principal, order, action)
     status = domain.transition(OrderStatus(order.status), action)
     now = _now()
-    order.status = status.value
+    order.status = status
     order.version += 1
     event: OrderAccepted | OrderCompleted | OrderCancelled
     if action is OrderAction.ACCEPT:
@@ -350,7 +341,7 @@ async def _change_order(
         await db.release_committed(session, order)
     session.add(order)
     await enqueue(session, event, source=SOURCE, subject=order_id, sequence=order.version, time=now)
-    return OrderPublic.of(order)
+    return respond(OrderPublic, order)
 
 
 # --- reading orders ----------------------------------------------------------------------------
@@ -375,7 +366,7 @@ async def get_order(sessions: SessionFactory, principal: Principal, order_id: st
         raise NotFound(f"order {order_id} does not exist")
     if not _may_read(principal, order):
         raise Forbidden(f"order {order_id} is outside this token's scope")
-    return OrderPublic.of(order)
+    return respond(OrderPublic, order)
 
 
 async def list_orders(
@@ -410,4 +401,4 @@ async def list_orders(
             limit=paging.limit,
             offset=paging.offset,
         )
-    return Page(items=[OrderPublic.of(order) for order in orders], total=total)
+    return Page(items=[respond(OrderPublic, order) for order in orders], total=total)

@@ -3,13 +3,17 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from etalase_events.models import Channel, LegalForm, Scale
 from etalase_platform.domain_errors import RuleBroken
+from etalase_platform.models import TextEnum
 from etalase_platform.scope import covered_by
-from sqlalchemy import ARRAY, Column, ColumnElement, DateTime, Text, func
+from sqlalchemy import ARRAY, ColumnElement, DateTime, Index, Text, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from etalase_registration.domain import VendorStatus
 
 
 class RegistrationTable(SQLModel, registry=registry()):
@@ -17,28 +21,36 @@ class RegistrationTable(SQLModel, registry=registry()):
     same process (as in the tests) have tables with the same names."""
 
 
-class Vendor(RegistrationTable, table=True):
-    __tablename__ = "vendors"
+class VendorBase(SQLModel):
+    """A vendor's fields as stored and shown alike (`schemas.VendorView` adds the masked
+    personal data); the row adds what is never shown as is."""
 
-    vendor_id: str = Field(primary_key=True)
-    nib: str = Field(unique=True)
-    npwp: str
-    name: str
-    legal_form: str
-    scale: str
-    region_code: str = Field(index=True)
-    kbli: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
-    address: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    channel: str
-    desk_id: str | None = None
-    status: str
-    suspension_reason: str | None = None
+    vendor_id: str = Field(primary_key=True, sa_type=Text)
+    # one registration per NIB: the index, not a prior look-up, settles concurrent ones
+    nib: str = Field(unique=True, sa_type=Text)
+    name: str = Field(sa_type=Text)
+    legal_form: LegalForm = Field(sa_type=TextEnum(LegalForm))
+    scale: Scale = Field(sa_type=TextEnum(Scale))
+    region_code: str = Field(index=True, sa_type=Text)
+    kbli: list[str] = Field(sa_type=ARRAY(Text))
+    channel: Channel = Field(sa_type=TextEnum(Channel))
+    desk_id: str | None = Field(sa_type=Text)
+    status: VendorStatus = Field(sa_type=TextEnum(VendorStatus))
+    registered_at: datetime = Field(sa_type=DateTime(timezone=True))
+    address: str | None = Field(default=None, sa_type=Text)
+
+
+class Vendor(VendorBase, RegistrationTable, table=True):
+    __tablename__ = "vendors"
+    __table_args__ = (Index("ix_vendors_registered_at", "registered_at", "vendor_id"),)
+
+    npwp: str = Field(sa_type=Text)
+    email: str | None = Field(default=None, sa_type=Text)
+    phone: str | None = Field(default=None, sa_type=Text)
+    suspension_reason: str | None = Field(default=None, sa_type=Text)
     version: int
     """The sequence of the vendor's latest event: 1 once registered, +1 for each change."""
-    registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
 async def insert_vendor(session: AsyncSession, vendor: Vendor) -> None:

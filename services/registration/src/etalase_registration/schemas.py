@@ -3,19 +3,18 @@
 Each validator reports under its own field, so a client gets a 422 naming what to correct.
 """
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from etalase_events.models import Channel, LegalForm, Scale
+from etalase_events.models import LegalForm, Scale
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from etalase_registration import identifiers, regions
+from etalase_registration.db import VendorBase
 from etalase_registration.domain import (
     ADDRESS_MAX_LENGTH,
     NAME_MAX_LENGTH,
     PROFILE_FIELDS,
     REASON_MAX_LENGTH,
-    VendorStatus,
     clean_text,
 )
 
@@ -135,21 +134,9 @@ class Suspension(BaseModel):
     reason: Reason
 
 
-class VendorView(BaseModel):
+class VendorView(VendorBase):
     """A vendor as shown: personal data only masked, the rest as registered."""
 
-    vendor_id: str
-    nib: str
     npwp_masked: str = Field(description="All but the last 4 digits hidden: ***********1000")
-    name: str
-    legal_form: LegalForm
-    scale: Scale
-    region_code: str
-    kbli: list[str]
-    channel: Channel
-    desk_id: str | None
-    status: VendorStatus
-    registered_at: datetime
-    address: str | None = None
     email_masked: str | None = Field(None, description="First letter and domain: b***@x.co.id")
     phone_masked: str | None = Field(None, description="All but the last 4 digits hidden")

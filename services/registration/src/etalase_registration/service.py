@@ -11,7 +11,6 @@ from enum import StrEnum
 from typing import Any
 
 from etalase_events.models import (
-    Channel,
     Event,
     LegalForm,
     Scale,
@@ -25,6 +24,7 @@ from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
 from etalase_platform.idempotency import StoredResponse, run_once
+from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Invalid, NotFound
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -87,16 +87,16 @@ async def _register(
         nib=request.nib,
         npwp=request.npwp,
         name=request.name,
-        legal_form=request.legal_form.value,
-        scale=request.scale.value,
+        legal_form=request.legal_form,
+        scale=request.scale,
         region_code=request.region_code,
         kbli=list(request.kbli),
         address=request.address,
         email=request.email,
         phone=request.phone,
-        channel=registration_channel(at_desk).value,
+        channel=registration_channel(at_desk),
         desk_id=principal.sub if at_desk else None,
-        status=VendorStatus.REGISTERED.value,
+        status=VendorStatus.REGISTERED,
         version=1,
         registered_at=now,
         updated_at=now,
@@ -197,7 +197,7 @@ async def change_status(
         vendor = await _vendor_to_change(session, principal, vendor_id)
         status = next_status(VendorStatus(vendor.status), transition)
         now = datetime.now(UTC)
-        vendor.status = status.value
+        vendor.status = status
         vendor.suspension_reason = reason if transition is Transition.SUSPEND else None
         await _record(session, vendor, _status_event(transition, vendor_id, now, reason), now)
     log.info("vendor %s is now %s (%s by %s)", vendor_id, status, transition, principal.sub)
@@ -245,20 +245,10 @@ def _column_value(value: Any) -> Any:
 
 
 def to_view(vendor: db.Vendor) -> VendorView:
-    return VendorView(
-        vendor_id=vendor.vendor_id,
-        nib=vendor.nib,
+    return respond(
+        VendorView,
+        vendor,
         npwp_masked=mask_digits(vendor.npwp),
-        name=vendor.name,
-        legal_form=LegalForm(vendor.legal_form),
-        scale=Scale(vendor.scale),
-        region_code=vendor.region_code,
-        kbli=list(vendor.kbli),
-        channel=Channel(vendor.channel),
-        desk_id=vendor.desk_id,
-        status=VendorStatus(vendor.status),
-        registered_at=vendor.registered_at,
-        address=vendor.address,
         email_masked=mask_email(vendor.email) if vendor.email else None,
         phone_masked=mask_digits(vendor.phone) if vendor.phone else None,
     )

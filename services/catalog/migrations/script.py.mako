@@ -1,0 +1,1 @@
+../../../libs/platform/src/etalase_platform/script.py.mako
