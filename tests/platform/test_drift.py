@@ -13,6 +13,8 @@ import pytest
 from etalase_catalog.bootstrap import MIGRATIONS as CATALOG
 from etalase_catalog.db import CatalogTable
 from etalase_platform import drift
+from etalase_platform import tables as platform_tables
+from etalase_platform.migrations import target_metadata
 from etalase_purchasing.bootstrap import MIGRATIONS as PURCHASING
 from etalase_registration.bootstrap import MIGRATIONS as REGISTRATION
 from sqlalchemy import CheckConstraint, Column, Index, Integer, MetaData, Text, text
@@ -95,7 +97,7 @@ async def test_a_column_an_index_a_type_and_a_check_the_migrations_lack_are_each
 ) -> None:
     url = await new_database("drift")
     await drift.upgrade(CATALOG, url)
-    assert await drift.differences(url, CatalogTable.metadata) == []
+    assert await drift.differences(url, target_metadata(CatalogTable.metadata)) == []
 
     drifted = MetaData()
     for table in CatalogTable.metadata.tables.values():
@@ -105,7 +107,9 @@ async def test_a_column_an_index_a_type_and_a_check_the_migrations_lack_are_each
     Index("products_name", products.c.name)
     products.append_constraint(CheckConstraint("unit <> ''", name="products_unit_given"))
     products.c.version.type = Text()  # Integer in the migrations
-    found = [drift.describe(diff) for diff in await drift.differences(url, drifted)]
+    found = [
+        drift.describe(diff) for diff in await drift.differences(url, target_metadata(drifted))
+    ]
     assert "  add_column products.colour TEXT" in found
     assert "  add_index products_name on products (products.name)" in found
     assert "  add_constraint products_unit_given on products" in found
@@ -145,3 +149,19 @@ async def test_a_partial_index_s_predicate_and_a_check_s_text_are_compared_too(
     check, index = sorted(found)
     assert "check products_price_positive differs" in check and "price_idr >= 0" in check
     assert "index products_tayang_category_price differs" in index and "delisted" in index
+
+
+async def test_the_platform_tables_are_compared_with_their_declaration_too(
+    new_database: DatabaseFactory,
+) -> None:
+    url = await new_database("drift-platform")
+    await drift.upgrade(CATALOG, url)
+    declared = MetaData()
+    for table in platform_tables.metadata.tables.values():
+        table.to_metadata(declared)
+    Index("outbox_by_type", declared.tables["outbox"].c.event_type)
+    found = [
+        drift.describe(diff)
+        for diff in await drift.differences(url, [declared, CatalogTable.metadata])
+    ]
+    assert found == ["  add_index outbox_by_type on outbox (outbox.event_type)"], found

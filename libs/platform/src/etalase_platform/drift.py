@@ -9,9 +9,9 @@ metadata is created in a second scratch database. With `--revision`, the same co
 the next migration (``alembic revision --autogenerate``) into that directory, for a person to
 read and finish: data migrations are not guessed.
 
-The platform's own tables (outbox, inbox, offsets, idempotency keys) are created by
-`migrations.create_platform_tables` and not yet declared in any metadata, so they are left out by
-name; once they are declared, drop them from `PLATFORM_TABLES` and add their metadata instead.
+The platform's own tables (outbox, inbox, offsets, idempotency keys) are compared too:
+`migrations.run_migrations` hands Alembic their declaration (`etalase_platform.tables`) beside the
+service's.
 
     python -m etalase_platform.drift services/catalog/migrations [...]
     python -m etalase_platform.drift --revision "products carry a colour" services/catalog/...
@@ -45,14 +45,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from etalase_platform.db import alembic_config
 from etalase_platform.models import TextEnum
 
-PLATFORM_TABLES = frozenset({"outbox", "inbox", "consumer_offsets", "idempotency_keys"})
 DEFAULT_SERVER = "postgresql://etalase:etalase@localhost:5432/postgres"
-
-
-def _include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    return not (type_ == "table" and name in PLATFORM_TABLES)
 
 
 def _render_item(type_: str, item: Any, autogen_context: Any) -> str | Literal[False]:
@@ -70,7 +63,6 @@ def autogenerate_options() -> dict[str, Any]:
         "compare_type": True,
         "render_item": _render_item,
         "compare_server_default": True,
-        "include_object": _include_object,
         # opt-in: CHECK constraints compared by name (`definition_differences` compares the text)
         "autogenerate_plugins": ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
     }
@@ -112,7 +104,7 @@ class ScratchDatabase:
         await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-async def differences(database_url: str, metadata: MetaData) -> list[Any]:
+async def differences(database_url: str, metadata: MetaData | Sequence[MetaData]) -> list[Any]:
     """Autogenerate's diff between the database and `metadata` (empty: no drift)."""
     engine = create_async_engine(database_url, poolclass=NullPool)
     try:
@@ -147,13 +139,13 @@ async def check(migrations_dir: Path, server: str) -> str | None:
     return "\n".join(found) or None
 
 
-def _target_metadata(config: Config) -> MetaData:
+def _target_metadata(config: Config) -> list[MetaData]:
     """The metadata the migrations' ``env.py`` hands to Alembic (its migrations are not run)."""
     script = ScriptDirectory.from_config(config)
     with EnvironmentContext(config, script, fn=lambda revision, context: []) as environment:
         script.run_env()
-        metadata: MetaData = environment.get_context().opts["target_metadata"]
-    return metadata
+        target: MetaData | Sequence[MetaData] = environment.get_context().opts["target_metadata"]
+    return [target] if isinstance(target, MetaData) else list(target)
 
 
 _DEFINITIONS = """
@@ -173,18 +165,22 @@ async def _definitions(database_url: str, tables: list[str]) -> dict[str, str]:
         await connection.close()
 
 
-async def definition_differences(database_url: str, metadata: MetaData, server: str) -> list[str]:
+async def definition_differences(
+    database_url: str, metadata: MetaData | Sequence[MetaData], server: str
+) -> list[str]:
     """The indexes and CHECK constraints that the database and `metadata` (created in a scratch
     database of `server`) both name but PostgreSQL defines differently. Those only one side has
     are autogenerate's to report."""
     async with ScratchDatabase(server, "declared") as declared:
         engine = create_async_engine(declared.url, poolclass=NullPool)
+        metadata = [metadata] if isinstance(metadata, MetaData) else metadata
         try:
             async with engine.begin() as connection:
-                await connection.run_sync(metadata.create_all)
+                for declared_metadata in metadata:
+                    await connection.run_sync(declared_metadata.create_all)
         finally:
             await engine.dispose()
-        tables = sorted(metadata.tables)
+        tables = sorted(name for declared_metadata in metadata for name in declared_metadata.tables)
         migrated = await _definitions(database_url, tables)
         modelled = await _definitions(declared.url, tables)
     return [

@@ -2,7 +2,8 @@
 
 Each service keeps its own migration history; its first revision calls `create_platform_tables`
 so that every service database holds the outbox, the consumer inbox and offsets, and the
-idempotency keys, with the same shape everywhere: the one declared in `etalase_platform.tables`.
+idempotency keys, with the same shape everywhere. Their declaration is `etalase_platform.tables`;
+`python -m etalase_platform.drift` (in `make lint`) fails when the migrations build anything else.
 """
 
 import asyncio
@@ -19,10 +20,59 @@ from etalase_platform.drift import autogenerate_options
 
 
 def create_platform_tables() -> None:
-    """The platform's tables and their indexes, as `etalase_platform.tables` declares them."""
-    connection = op.get_bind()
-    for table in tables.metadata.sorted_tables:
-        table.create(connection)
+    """The platform's tables as every service's first revision created them: history, so stated
+    here and never read from `etalase_platform.tables` (a migration that followed the declaration
+    would change what an old revision did, and no drift could be seen). `make lint` checks that
+    the declaration and these statements agree; a change to the tables is a new function here,
+    called by a new revision of each service."""
+    op.create_table(
+        "outbox",
+        sa.Column("position", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("event_id", sa.Text, nullable=False, unique=True),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("message_key", sa.Text, nullable=False),
+        sa.Column("bucket", sa.SmallInteger, nullable=False),
+        sa.Column("sequence", sa.Integer, nullable=False),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("traceparent", sa.Text),
+        sa.Column("tracestate", sa.Text),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+    )
+    op.create_index(
+        "outbox_unpublished",
+        "outbox",
+        ["bucket", "position"],
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("event_id", sa.Text, primary_key=True),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("partition", sa.Integer, nullable=False),
+        sa.Column("offset", sa.BigInteger, nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    )
+    op.create_table(
+        "consumer_offsets",
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("topic", sa.Text, primary_key=True),
+        sa.Column("partition", sa.Integer, primary_key=True),
+        sa.Column("next_offset", sa.BigInteger, nullable=False),
+        sa.Column("last_event_time", sa.DateTime(timezone=True)),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    )
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.Text, primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("fingerprint", sa.Text, nullable=False),
+        sa.Column("status_code", sa.Integer),
+        sa.Column("body", sa.Text),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    )
 
 
 def drop_platform_tables() -> None:
