@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from etalase_platform.auth import CurrentPrincipal
 from etalase_platform.deps import Day, Page, Paging, RegionFilter, Sessions
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from etalase_reporting import export, schemas, service
 from etalase_reporting.rebuild.supervisor import ProjectionSupervisor
@@ -45,8 +45,7 @@ def _csv(body: str, filename: str) -> Response:
     )
 
 
-@router.get("/compliance/opd", response_model=schemas.OpdReport)
-async def opd_compliance(
+async def _opd_report(
     request: Request,
     sessions: Sessions,
     principal: CurrentPrincipal,
@@ -59,18 +58,17 @@ async def opd_compliance(
     )
 
 
+OpdReport = Annotated[schemas.OpdReport, Depends(_opd_report)]
+"""The OPD report the request asks for: the JSON and the CSV route answer the same one."""
+
+
+@router.get("/compliance/opd", response_model=schemas.OpdReport)
+async def opd_compliance(report: OpdReport) -> schemas.OpdReport:
+    return report
+
+
 @router.get("/compliance/opd.csv", response_class=Response, responses=CSV)
-async def opd_compliance_csv(
-    request: Request,
-    sessions: Sessions,
-    principal: CurrentPrincipal,
-    fiscal_year: FiscalYear,
-    region_code: RegionFilter = None,
-    as_of: AsOf = None,
-) -> Response:
-    report = await service.opd_report(
-        sessions, principal, _targets(request), fiscal_year, region_code, as_of
-    )
+async def opd_compliance_csv(report: OpdReport, fiscal_year: FiscalYear) -> Response:
     return _csv(export.opd_csv(report), f"compliance-opd-{fiscal_year}.csv")
 
 
@@ -88,8 +86,7 @@ async def opd_orders(
     )
 
 
-@router.get("/compliance/regions", response_model=schemas.RegionReport)
-async def region_compliance(
+async def _region_report(
     request: Request,
     sessions: Sessions,
     principal: CurrentPrincipal,
@@ -102,18 +99,16 @@ async def region_compliance(
     )
 
 
+RegionReport = Annotated[schemas.RegionReport, Depends(_region_report)]
+
+
+@router.get("/compliance/regions", response_model=schemas.RegionReport)
+async def region_compliance(report: RegionReport) -> schemas.RegionReport:
+    return report
+
+
 @router.get("/compliance/regions.csv", response_class=Response, responses=CSV)
-async def region_compliance_csv(
-    request: Request,
-    sessions: Sessions,
-    principal: CurrentPrincipal,
-    fiscal_year: FiscalYear,
-    province: Province = None,
-    as_of: AsOf = None,
-) -> Response:
-    report = await service.region_report(
-        sessions, principal, _targets(request), fiscal_year, province, as_of
-    )
+async def region_compliance_csv(report: RegionReport, fiscal_year: FiscalYear) -> Response:
     return _csv(export.regions_csv(report), f"compliance-regions-{fiscal_year}.csv")
 
 
