@@ -14,7 +14,7 @@ from etalase_catalog.bootstrap import MIGRATIONS as CATALOG
 from etalase_catalog.db import CatalogTable
 from etalase_platform import drift
 from etalase_platform import tables as platform_tables
-from etalase_platform.migrations import target_metadata
+from etalase_platform.migrations import compared_metadata
 from etalase_purchasing.bootstrap import MIGRATIONS as PURCHASING
 from etalase_registration.bootstrap import MIGRATIONS as REGISTRATION
 from sqlalchemy import CheckConstraint, Column, Index, Integer, MetaData, Text, text
@@ -97,7 +97,7 @@ async def test_a_column_an_index_a_type_and_a_check_the_migrations_lack_are_each
 ) -> None:
     url = await new_database("drift")
     await drift.upgrade(CATALOG, url)
-    assert await drift.differences(url, target_metadata(CatalogTable.metadata)) == []
+    assert await drift.differences(url, compared_metadata(CatalogTable.metadata)) == []
 
     drifted = MetaData()
     for table in CatalogTable.metadata.tables.values():
@@ -108,7 +108,7 @@ async def test_a_column_an_index_a_type_and_a_check_the_migrations_lack_are_each
     products.append_constraint(CheckConstraint("unit <> ''", name="products_unit_given"))
     products.c.version.type = Text()  # Integer in the migrations
     found = [
-        drift.describe(diff) for diff in await drift.differences(url, target_metadata(drifted))
+        drift.describe(diff) for diff in await drift.differences(url, compared_metadata(drifted))
     ]
     assert "  add_column products.colour TEXT" in found
     assert "  add_index products_name on products (products.name)" in found

@@ -15,7 +15,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from etalase_platform.db import SessionFactory, create_engine, upgrade_to_head
-from etalase_platform.migrations import target_metadata
+from etalase_platform.migrations import compared_metadata
 from etalase_reporting.bootstrap import MIGRATIONS
 from etalase_reporting.tables import REGISTRY
 from sqlalchemy import text
@@ -96,8 +96,8 @@ async def test_the_migrations_build_the_declared_registry(new_database: Database
 
     def differences(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(connection)
-        # alembic compares a list of MetaData (as env.py's target_metadata), its stub says one
-        return list(compare_metadata(context, target_metadata(REGISTRY)))  # type: ignore[arg-type]
+        # alembic compares a list of MetaData (as env.py's compared_metadata), its stub says one
+        return list(compare_metadata(context, compared_metadata(REGISTRY)))  # type: ignore[arg-type]
 
     try:
         async with engine.connect() as connection:

@@ -37,12 +37,14 @@ class Claimable(Protocol):
 
 C = TypeVar("C", bound=Claimable)
 
-# one statement per batch, its rows as arrays: a round trip and a plan, whatever the batch size
+# one statement per batch, its rows as arrays, the inserted ids back as one array: a round trip,
+# a plan and a row, whatever the batch size
 _CLAIM = text(
-    'INSERT INTO inbox (consumer, event_id, topic, partition, "offset")'
+    'WITH inserted AS (INSERT INTO inbox (consumer, event_id, topic, partition, "offset")'
     " SELECT :consumer, * FROM unnest(CAST(:ids AS text[]),"
     " CAST(:topics AS text[]), CAST(:partitions AS int[]),"
-    " CAST(:offsets AS bigint[])) ON CONFLICT DO NOTHING RETURNING event_id"
+    " CAST(:offsets AS bigint[])) ON CONFLICT DO NOTHING RETURNING event_id)"
+    " SELECT coalesce(array_agg(event_id), '{}') FROM inserted"
 )
 
 
@@ -63,7 +65,7 @@ class Inbox:
                 "offsets": [d.offset for d in deliveries],
             },
         )
-        inserted = set(result.scalars())
+        inserted = set(result.scalar_one())
         if len(inserted) == len(deliveries):
             return list(deliveries)  # the common case: nothing seen before, no repeat
         fresh = []

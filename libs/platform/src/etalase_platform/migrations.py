@@ -76,24 +76,24 @@ def create_platform_tables() -> None:
 
 
 def drop_platform_tables() -> None:
-    connection = op.get_bind()
-    for table in reversed(tables.metadata.sorted_tables):
-        table.drop(connection)
+    for table in ("idempotency_keys", "consumer_offsets", "inbox", "outbox"):
+        op.drop_table(table)
 
 
-def target_metadata(service: sa.MetaData | Sequence[sa.MetaData]) -> list[sa.MetaData]:
+def compared_metadata(service: sa.MetaData | Sequence[sa.MetaData]) -> list[sa.MetaData]:
     """A service's tables and the platform's: what its database should hold, for autogenerate
     and `alembic check`."""
     given = [service] if isinstance(service, sa.MetaData) else list(service)
     return [tables.metadata, *(m for m in given if m is not tables.metadata)]
 
 
-def run_migrations(service_metadata: sa.MetaData | Sequence[sa.MetaData] | None = None) -> None:
+def run_migrations(target_metadata: sa.MetaData | Sequence[sa.MetaData] | None = None) -> None:
     """The body of every service's ``env.py``: online migrations over asyncpg.
 
-    Given the service's metadata, Alembic compares the platform's tables too (`target_metadata`)."""
+    Given the service's metadata, Alembic compares the platform's tables too
+    (`compared_metadata`)."""
     config = context.config
-    compared = None if service_metadata is None else target_metadata(service_metadata)
+    compared = None if target_metadata is None else compared_metadata(target_metadata)
 
     def run(connection: Connection) -> None:
         # the options of `alembic check` (make lint) and `revision --autogenerate`
