@@ -50,6 +50,10 @@ class DecodedEvent:
         return CloudEvent.model_validate_json(self.value)
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
 class EventDecodeError(Exception):
     """A record that can never be decoded; the message says why, naming fields."""
 
@@ -145,7 +149,10 @@ def decode(value: bytes | None, headers: Sequence[tuple[str, bytes]] = ()) -> De
         raise MalformedRecord("record has no value")
     fast = lean.decode(value)
     if fast is not None:
-        return DecodedEvent(*fast, value)
+        decoded = _new(DecodedEvent)
+        # what the dataclass's __init__ sets, in one step: this is the consumers' hot path
+        _set(decoded, "__dict__", {"attributes": fast[0], "event": fast[1], "value": value})
+        return decoded
     try:
         current = _CURRENT_ENVELOPES.validate_json(value)
         return DecodedEvent(current, current.data, value)

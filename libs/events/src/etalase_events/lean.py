@@ -96,8 +96,38 @@ def _constraints(metadata: list[Any]) -> tuple[dict[str, Any], list[Convert]]:
     return rules, after
 
 
-def _then(first: Convert | None, second: Convert) -> Convert:
-    return second if first is None else (lambda value: second(first(value)))
+class _Code:
+    """Python source that turns a field's msgspec value into pydantic's, with the helpers it
+    calls: a build function reads as a few expressions, not a chain of lambdas."""
+
+    def __init__(self) -> None:
+        self.scope: dict[str, Any] = {}
+        self.locals = 0
+
+    def name(self, value: Any) -> str:
+        """A name for `value` in the build function's scope."""
+        name = f"h{len(self.scope)}"
+        self.scope[name] = value
+        return name
+
+    def local(self) -> str:
+        """A fresh name for a local variable of the build function."""
+        self.locals += 1
+        return f"t{self.locals}"
+
+
+Emit = Callable[[str, _Code], str]
+"""Given the source of a msgspec value, the source of its pydantic value."""
+
+
+def _call(function: Convert) -> Emit:
+    return lambda source, code: f"{code.name(function)}({source})"
+
+
+def _then(first: Emit | None, second: Emit) -> Emit:
+    if first is None:
+        return second
+    return lambda source, code: second(first(source, code), code)
 
 
 def _decimal_check(rules: dict[str, Any]) -> Convert:
@@ -121,12 +151,12 @@ def _decimal_check(rules: dict[str, Any]) -> Convert:
     return check
 
 
-def _translate(annotation: Any, metadata: list[Any]) -> tuple[Any, Convert | None]:
+def _translate(annotation: Any, metadata: list[Any]) -> tuple[Any, Emit | None]:
     """The msgspec type for a pydantic annotation, and how to turn its value into pydantic's."""
     if get_origin(annotation) is Annotated:
         return _translate(annotation.__origin__, [*metadata, *annotation.__metadata__])
     rules, after = _constraints(metadata)
-    convert: Convert | None = None
+    convert: Emit | None = None
     origin = get_origin(annotation)
     target: Any
     if origin in (Union, UnionType):
@@ -134,8 +164,7 @@ def _translate(annotation: Any, metadata: list[Any]) -> tuple[Any, Convert | Non
         if len(options) != 1 or rules or after:
             raise Unsupported(f"union {annotation!r}")
         inner, inner_convert = _translate(options[0], [])
-        convert = None if inner_convert is None else _unless_none(inner_convert)
-        return inner | None, convert
+        return inner | None, None if inner_convert is None else _unless_none(inner_convert)
     if origin is tuple:
         args = get_args(annotation)
         if len(args) != 2 or args[1] is not Ellipsis:
@@ -148,11 +177,11 @@ def _translate(annotation: Any, metadata: list[Any]) -> tuple[Any, Convert | Non
         target = annotation
     elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
         plan = _plan(annotation)
-        target, convert = plan.struct, plan.build
+        target, convert = plan.struct, _call(plan.build)
     elif annotation is AwareDatetime:
         target, rules = datetime, {**rules, "tz": True}
     elif annotation is Decimal:
-        target, convert = Decimal, _decimal_check(rules)
+        target, convert = Decimal, _call(_decimal_check(rules))
     elif _plain(annotation):
         target = annotation
     else:
@@ -160,7 +189,7 @@ def _translate(annotation: Any, metadata: list[Any]) -> tuple[Any, Convert | Non
     if rules:
         target = Annotated[target, msgspec.Meta(**rules)]
     for validator in after:
-        convert = _then(convert, validator)
+        convert = _then(convert, _call(validator))
     return target, convert
 
 
@@ -170,12 +199,24 @@ def _plain(annotation: Any) -> bool:
     return is_enum or annotation in (str, int, bool, date)
 
 
-def _unless_none(convert: Convert) -> Convert:
-    return lambda value: None if value is None else convert(value)
+def _unless_none(convert: Emit) -> Emit:
+    def emit(source: str, code: _Code) -> str:
+        value = code.local()
+        return f"(None if ({value} := {source}) is None else {convert(value, code)})"
+
+    return emit
 
 
-def _each(convert: Convert) -> Convert:
-    return lambda values: tuple(convert(value) for value in values)
+def _each(convert: Emit) -> Emit:
+    def emit(source: str, code: _Code) -> str:
+        item = code.local()
+        each = convert(item, code)
+        function = each.removesuffix(f"({item})")
+        if function.isidentifier():  # one call per item: map is cheaper than a comprehension
+            return f"tuple(map({function}, {source}))"
+        return f"tuple([{each} for {item} in {source}])"
+
+    return emit
 
 
 class _Plan:
@@ -194,44 +235,51 @@ class _Plan:
             raise Unsupported(f"{model.__name__}: a model validator that takes more than self")
         constants = constants or {}
         self.fields: list[tuple[str, Any, Any]] = []
-        scope: dict[str, Any] = {"model": model, "new": model.__new__, "set": object.__setattr__}
+        code = _Code()
         values: list[str] = []
         for name, info in model.model_fields.items():
             if name in constants:
-                scope[f"k_{name}"] = constants[name]
-                values.append(f"{name!r}: k_{name}")
+                values.append(f"{name!r}: {code.name(constants[name])}")
                 continue
             if info.alias or info.default_factory is not None:
                 raise Unsupported(f"{model.__name__}.{name}: alias or default factory")
             target, convert = _translate(info.annotation, list(info.metadata))
             default = msgspec.NODEFAULT if info.default is PydanticUndefined else info.default
             self.fields.append((name, target, default))
-            if convert is None:
-                values.append(f"{name!r}: s.{name}")
-            else:
-                scope[f"c_{name}"] = convert
-                values.append(f"{name!r}: c_{name}(s.{name})")
-        scope["names"] = set(model.model_fields)
+            source = f"s.{name}"
+            values.append(f"{name!r}: {source if convert is None else convert(source, code)}")
         validated = "i"
-        for number, validator in enumerate(validators):
-            scope[f"v_{number}"] = validator
-            validated = f"v_{number}({validated})"
+        for validator in validators:
+            validated = f"{code.name(validator)}({validated})"
+        scope = {
+            **code.scope,
+            "model": model,
+            "new": model.__new__,
+            "set": object.__setattr__,
+            "names": set(model.model_fields),
+        }
         # One function per model, as dataclasses does, so that building an instance is a few
         # attribute reads and one dict (what BaseModel.model_construct sets, without its loops).
         # Every field counts as set: which optional ones a record left out is not known here,
-        # and nothing reads an event's `model_fields_set`.
+        # and nothing reads an event's `model_fields_set`. A frozen model never adds to that set
+        # (pydantic refuses the assignment first, and copies copy it), so its instances share one.
+        fields_set = "names" if model.model_config.get("frozen") else "names.copy()"
         source = (
             "def build(s):\n"
             "    i = new(model)\n"
             f"    set(i, '__dict__', {{{', '.join(values)}}})\n"
-            "    set(i, '__pydantic_fields_set__', names.copy())\n"
+            f"    set(i, '__pydantic_fields_set__', {fields_set})\n"
             "    set(i, '__pydantic_extra__', None)\n"
             "    set(i, '__pydantic_private__', None)\n"
             f"    return {validated}\n"
         )
         exec(compile(source, f"<lean {model.__name__}>", "exec"), scope)
+        self.source = source
         self.build: Callable[[Any], Any] = scope["build"]
-        self.struct = msgspec.defstruct(f"{model.__name__}Struct", self.fields, kw_only=True)
+        # without cycles (scalars and tuples of Structs), so the collector need not track them
+        self.struct = msgspec.defstruct(
+            f"{model.__name__}Struct", self.fields, kw_only=True, gc=False
+        )
 
 
 def _plan(model: type[BaseModel]) -> _Plan:
@@ -254,6 +302,7 @@ class _Envelope:
             f"{model.__name__}Envelope",
             [*self.attributes.fields, ("data", self.data.struct, msgspec.NODEFAULT)],
             kw_only=True,
+            gc=False,
             tag_field="type",
             tag=model.event_type,
         )
