@@ -101,10 +101,11 @@ def test_the_stream_mix_decodes_to_the_same_events_as_with_pydantic() -> None:
         value = encode_event(event, source="t", subject=subject, sequence=sequence).value
         fast = lean.decode(value)
         assert fast is not None
-        attributes, decoded = fast
+        attributes, decoded = fast.attributes, fast.event
         expected_attributes, expected = _pydantic(value)  # type: ignore[misc]
         assert decoded == expected == event
         assert type(decoded) is type(event)
+        assert fast.value is value
         assert attributes.model_dump() == {
             name: getattr(expected_attributes, name) for name in attributes.model_dump()
         }
@@ -120,8 +121,8 @@ def test_nothing_pydantic_refuses_is_accepted_and_the_rest_decodes_alike(event_t
         if slow is None:
             assert fast is None, f"accepted what pydantic refuses: {mutated}"
         elif fast is not None:
-            assert fast[1] == slow[1] and fast[0].time == slow[0].time
-            assert fast[0].sequence == slow[0].sequence
+            assert fast.event == slow[1] and fast.attributes.time == slow[0].time
+            assert fast.attributes.sequence == slow[0].sequence
         checked += 1
     assert checked > 50
 

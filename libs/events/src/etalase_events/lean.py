@@ -37,7 +37,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from etalase_events.base import Event
-from etalase_events.envelope import CloudEventAttributes
+from etalase_events.envelope import CloudEventAttributes, DecodedEvent
 from etalase_events.models import EVENT_TYPES
 
 Convert = Callable[[Any], Any]
@@ -307,8 +307,23 @@ class _Envelope:
             tag=model.event_type,
         )
 
-    def decoded(self, envelope: Any) -> tuple[CloudEventAttributes, Event]:
-        return self.attributes.build(envelope), self.data.build(envelope.data)
+        # what DecodedEvent's __init__ sets, in one step: this is the consumers' hot path
+        scope: dict[str, Any] = {
+            "attributes": self.attributes.build,
+            "data": self.data.build,
+            "new": object.__new__,
+            "set": object.__setattr__,
+            "decoded_event": DecodedEvent,
+        }
+        source = (
+            "def decoded(e, value):\n"
+            "    i = new(decoded_event)\n"
+            "    set(i, '__dict__', {'attributes': attributes(e), 'event': data(e.data),"
+            " 'value': value})\n"
+            "    return i\n"
+        )
+        exec(compile(source, f"<lean {model.__name__} envelope>", "exec"), scope)
+        self.decoded: Callable[[Any, bytes], DecodedEvent] = scope["decoded"]
 
 
 def _envelopes() -> tuple[dict[str, _Envelope], dict[str, str]]:
@@ -328,11 +343,11 @@ _BY_STRUCT = {envelope.struct: envelope for envelope in _BY_TYPE.values()}
 _DECODER = msgspec.json.Decoder(Union[tuple(_BY_STRUCT)])  # noqa: UP007
 
 
-def decode(value: bytes) -> tuple[CloudEventAttributes, Event] | None:
-    """The attributes and event of a record of a current event type, or None when the fast path
-    does not accept it (then pydantic decides, and says why if it is invalid)."""
+def decode(value: bytes) -> DecodedEvent | None:
+    """The decoded record of a current event type, or None when the fast path does not accept
+    it (then pydantic decides, and says why if it is invalid)."""
     try:
         envelope = _DECODER.decode(value)
-        return _BY_STRUCT[type(envelope)].decoded(envelope)
+        return _BY_STRUCT[type(envelope)].decoded(envelope, value)
     except Exception:  # invalid, or valid only to pydantic's laxer rules: it decides
         return None
