@@ -47,6 +47,12 @@ class Unsupported(Exception):
     """A declaration with a rule the fast path cannot reproduce."""
 
 
+_SLOTS = {
+    f"set_{name}": BaseModel.__dict__[f"__pydantic_{name}__"].__set__
+    for name in ("fields_set", "extra", "private")
+}
+"""The setters of the slots every pydantic instance has besides its `__dict__`."""
+
 _BOUNDS = {
     annotated_types.Ge: "ge",
     annotated_types.Gt: "gt",
@@ -239,7 +245,7 @@ class _Plan:
         values: list[str] = []
         for name, info in model.model_fields.items():
             if name in constants:
-                values.append(f"{name!r}: {code.name(constants[name])}")
+                values.append(f"d[{name!r}] = {code.name(constants[name])}")
                 continue
             if info.alias or info.default_factory is not None:
                 raise Unsupported(f"{model.__name__}.{name}: alias or default factory")
@@ -247,7 +253,7 @@ class _Plan:
             default = msgspec.NODEFAULT if info.default is PydanticUndefined else info.default
             self.fields.append((name, target, default))
             source = f"s.{name}"
-            values.append(f"{name!r}: {source if convert is None else convert(source, code)}")
+            values.append(f"d[{name!r}] = {source if convert is None else convert(source, code)}")
         validated = "i"
         for validator in validators:
             validated = f"{code.name(validator)}({validated})"
@@ -255,22 +261,27 @@ class _Plan:
             **code.scope,
             "model": model,
             "new": model.__new__,
-            "set": object.__setattr__,
             "names": set(model.model_fields),
+            **_SLOTS,
         }
         # One function per model, as dataclasses does, so that building an instance is a few
-        # attribute reads and one dict (what BaseModel.model_construct sets, without its loops).
+        # attribute reads and stores (what BaseModel.model_construct sets, without its loops).
+        # Stores into the new instance's dict and the slots' own setters cost a third less than
+        # `object.__setattr__` with a dict built first (callgrind: 5,300 against 7,800
+        # instructions for a model of two fields).
         # Every field counts as set: which optional ones a record left out is not known here,
         # and nothing reads an event's `model_fields_set`. A frozen model never adds to that set
         # (pydantic refuses the assignment first, and copies copy it), so its instances share one.
         fields_set = "names" if model.model_config.get("frozen") else "names.copy()"
+        lines = "".join(f"    {value}\n" for value in values)
         source = (
             "def build(s):\n"
             "    i = new(model)\n"
-            f"    set(i, '__dict__', {{{', '.join(values)}}})\n"
-            f"    set(i, '__pydantic_fields_set__', {fields_set})\n"
-            "    set(i, '__pydantic_extra__', None)\n"
-            "    set(i, '__pydantic_private__', None)\n"
+            "    d = i.__dict__\n"
+            f"{lines}"
+            f"    set_fields_set(i, {fields_set})\n"
+            "    set_extra(i, None)\n"
+            "    set_private(i, None)\n"
             f"    return {validated}\n"
         )
         exec(compile(source, f"<lean {model.__name__}>", "exec"), scope)
@@ -312,14 +323,15 @@ class _Envelope:
             "attributes": self.attributes.build,
             "data": self.data.build,
             "new": object.__new__,
-            "set": object.__setattr__,
             "decoded_event": DecodedEvent,
         }
         source = (
             "def decoded(e, value):\n"
             "    i = new(decoded_event)\n"
-            "    set(i, '__dict__', {'attributes': attributes(e), 'event': data(e.data),"
-            " 'value': value})\n"
+            "    d = i.__dict__\n"
+            "    d['attributes'] = attributes(e)\n"
+            "    d['event'] = data(e.data)\n"
+            "    d['value'] = value\n"
             "    return i\n"
         )
         exec(compile(source, f"<lean {model.__name__} envelope>", "exec"), scope)
