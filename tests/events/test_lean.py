@@ -133,3 +133,29 @@ def test_what_only_pydantic_accepts_still_decodes_through_it() -> None:
     value = json.dumps(document).encode()
     assert lean.decode(value) is None
     assert codec.decode(value).event == SAMPLES["OrderPlaced.v1"]
+
+
+@pytest.mark.parametrize("event_type", sorted(SAMPLES))
+def test_every_sample_is_built_as_pydantic_builds_it(event_type: str) -> None:
+    """Same values, same dumps, same private state: nothing tells the two instances apart."""
+    value = encode_event(
+        SAMPLES[event_type], source="t", subject=SUBJECTS[event_type], sequence=3
+    ).value
+    fast = lean.decode(value)
+    assert fast is not None
+    slow = codec._CURRENT_ENVELOPES.validate_json(value)
+    pairs = [(fast.event, slow.data), (fast.attributes, slow)]
+    pairs += [
+        (a, b)
+        for a, b in zip(
+            getattr(fast.event, "lines", ()), getattr(slow.data, "lines", ()), strict=True
+        )
+    ]
+    for built, validated in pairs:
+        names = type(built).model_fields
+        assert {n: getattr(built, n) for n in names} == {n: getattr(validated, n) for n in names}
+        assert built.model_dump_json() == validated.model_dump_json(include=set(names))
+        assert built.__pydantic_extra__ == validated.__pydantic_extra__
+        assert built.__pydantic_private__ == validated.__pydantic_private__
+    assert fast.event == slow.data and hash(fast.event) == hash(slow.data)
+    assert codec.decode(value).event == SAMPLES[event_type]
