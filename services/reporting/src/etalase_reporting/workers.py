@@ -20,6 +20,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 
 from etalase_platform.logs import configure_logging
 from etalase_platform.outages import DependencyUnavailable
@@ -32,6 +33,7 @@ from etalase_reporting.supervisor import ProjectionSupervisor
 
 log = logging.getLogger(__name__)
 RESTART_SECONDS = 1.0
+MAX_RESTART_SECONDS = 30.0
 STOP_SECONDS = 10.0
 
 
@@ -81,23 +83,37 @@ class ProjectionWorkers:
         self._tasks.clear()
 
     async def _keep(self, number: int) -> None:
+        delay = RESTART_SECONDS
         while True:
+            started = time.monotonic()
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "etalase_reporting.workers", stdin=asyncio.subprocess.PIPE
             )
             self.processes.append(process)
             try:
                 assert process.stdin is not None
-                process.stdin.write(self._settings.model_dump_json().encode() + b"\n")
-                await process.stdin.drain()
+                try:
+                    process.stdin.write(self._settings.model_dump_json().encode() + b"\n")
+                    await process.stdin.drain()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # it died at once: its exit code says how
                 code = await process.wait()
-                log.error("reporting: projection worker %d exited (%s); restarting", number, code)
             except asyncio.CancelledError:
                 await _end(process)
                 raise
             finally:
                 self.processes.remove(process)
-            await asyncio.sleep(RESTART_SECONDS)
+            # one that cannot start (its broker is away) is retried ever less often
+            lived = time.monotonic() - started
+            longest = MAX_RESTART_SECONDS
+            delay = RESTART_SECONDS if lived > longest else min(delay * 2, longest)
+            log.error(
+                "reporting: projection worker %d exited (%s); restarting in %.0f s",
+                number,
+                code,
+                delay,
+            )
+            await asyncio.sleep(delay)
 
 
 async def _end(process: asyncio.subprocess.Process) -> None:
