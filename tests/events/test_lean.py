@@ -101,10 +101,11 @@ def test_the_stream_mix_decodes_to_the_same_events_as_with_pydantic() -> None:
         value = encode_event(event, source="t", subject=subject, sequence=sequence).value
         fast = lean.decode(value)
         assert fast is not None
-        attributes, decoded = fast
+        attributes, decoded = fast.attributes, fast.event
         expected_attributes, expected = _pydantic(value)  # type: ignore[misc]
         assert decoded == expected == event
         assert type(decoded) is type(event)
+        assert fast.value is value
         assert attributes.model_dump() == {
             name: getattr(expected_attributes, name) for name in attributes.model_dump()
         }
@@ -120,8 +121,8 @@ def test_nothing_pydantic_refuses_is_accepted_and_the_rest_decodes_alike(event_t
         if slow is None:
             assert fast is None, f"accepted what pydantic refuses: {mutated}"
         elif fast is not None:
-            assert fast[1] == slow[1] and fast[0].time == slow[0].time
-            assert fast[0].sequence == slow[0].sequence
+            assert fast.event == slow[1] and fast.attributes.time == slow[0].time
+            assert fast.attributes.sequence == slow[0].sequence
         checked += 1
     assert checked > 50
 
@@ -132,3 +133,29 @@ def test_what_only_pydantic_accepts_still_decodes_through_it() -> None:
     value = json.dumps(document).encode()
     assert lean.decode(value) is None
     assert codec.decode(value).event == SAMPLES["OrderPlaced.v1"]
+
+
+@pytest.mark.parametrize("event_type", sorted(SAMPLES))
+def test_every_sample_is_built_as_pydantic_builds_it(event_type: str) -> None:
+    """Same values, same dumps, same private state: nothing tells the two instances apart."""
+    value = encode_event(
+        SAMPLES[event_type], source="t", subject=SUBJECTS[event_type], sequence=3
+    ).value
+    fast = lean.decode(value)
+    assert fast is not None
+    slow = codec._CURRENT_ENVELOPES.validate_json(value)
+    pairs = [(fast.event, slow.data), (fast.attributes, slow)]
+    pairs += [
+        (a, b)
+        for a, b in zip(
+            getattr(fast.event, "lines", ()), getattr(slow.data, "lines", ()), strict=True
+        )
+    ]
+    for built, validated in pairs:
+        names = type(built).model_fields
+        assert {n: getattr(built, n) for n in names} == {n: getattr(validated, n) for n in names}
+        assert built.model_dump_json() == validated.model_dump_json(include=set(names))
+        assert built.__pydantic_extra__ == validated.__pydantic_extra__
+        assert built.__pydantic_private__ == validated.__pydantic_private__
+    assert fast.event == slow.data and hash(fast.event) == hash(slow.data)
+    assert codec.decode(value).event == SAMPLES[event_type]

@@ -8,15 +8,15 @@ Records written before that rule carry `ce_type`; decoding reads only the value,
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
 from etalase_events import lean
 from etalase_events.envelope import CloudEvent, CloudEventAttributes, new_envelope
+from etalase_events.envelope import DecodedEvent as DecodedEvent  # where it was declared before
 from etalase_events.models import EVENT_TYPES, Event
 from etalase_events.upcasting import upcast
 
@@ -32,22 +32,6 @@ class KafkaRecord:
     key: bytes
     value: bytes
     headers: list[tuple[str, bytes]]
-
-
-@dataclass(frozen=True)
-class DecodedEvent:
-    attributes: CloudEventAttributes
-    """The envelope's attributes as received (its `type` may be of an older version)."""
-    event: Event
-    """The event, already upcast to the newest version."""
-    value: bytes = field(repr=False, compare=False)
-    """The record's value."""
-
-    @cached_property
-    def envelope(self) -> CloudEvent:
-        """The envelope as received, `data` as JSON data (parsed again when first asked for:
-        consumers need the attributes and the event only)."""
-        return CloudEvent.model_validate_json(self.value)
 
 
 class EventDecodeError(Exception):
@@ -145,7 +129,7 @@ def decode(value: bytes | None, headers: Sequence[tuple[str, bytes]] = ()) -> De
         raise MalformedRecord("record has no value")
     fast = lean.decode(value)
     if fast is not None:
-        return DecodedEvent(*fast, value)
+        return fast
     try:
         current = _CURRENT_ENVELOPES.validate_json(value)
         return DecodedEvent(current, current.data, value)

@@ -1,7 +1,9 @@
 """The CloudEvents 1.0 envelope (structured JSON mode) that carries every event."""
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -36,6 +38,22 @@ class CloudEvent(CloudEventAttributes):
     """A CloudEvents 1.0 envelope in structured JSON mode: the value of every Kafka record."""
 
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    attributes: CloudEventAttributes
+    """The envelope's attributes as received (its `type` may be of an older version)."""
+    event: Event
+    """The event, already upcast to the newest version."""
+    value: bytes = field(repr=False, compare=False)
+    """The record's value."""
+
+    @cached_property
+    def envelope(self) -> CloudEvent:
+        """The envelope as received, `data` as JSON data (parsed again when first asked for:
+        consumers need the attributes and the event only)."""
+        return CloudEvent.model_validate_json(self.value)
 
 
 def new_envelope(

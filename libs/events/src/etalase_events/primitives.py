@@ -17,7 +17,8 @@ from pydantic import (
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    # most moments arrive in UTC already (`Z`): the method call costs more than the check
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]

@@ -15,6 +15,7 @@ from etalase_reporting.dashboard.routes import router as dashboard_router
 from etalase_reporting.ocds.routes import router as ocds_router
 from etalase_reporting.rebuild.supervisor import ProjectionSupervisor
 from etalase_reporting.settings import Settings
+from etalase_reporting.workers import ProjectionWorkers, worker_count
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 GC_THRESHOLDS = (50_000, 20, 100)
@@ -31,6 +32,7 @@ class ReportingRuntime(ServiceRuntime):
     generations (a rebuild adds some, a switch retires others), hence not fixed subscriptions."""
 
     supervisor: ProjectionSupervisor = field(init=False)
+    workers: ProjectionWorkers | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -40,8 +42,16 @@ class ReportingRuntime(ServiceRuntime):
     async def start(self, *, migrate: bool = True) -> None:
         await super().start(migrate=migrate)
         await self.supervisor.start()
+        # projection workers (REPORTING_PROJECTION_PROCESSES), started once migrated
+        assert isinstance(self.settings, Settings)
+        count = await worker_count(self.settings, self.supervisor.log)
+        if count > 0:
+            self.workers = ProjectionWorkers(self.settings, count)
+            await self.workers.start()
 
     async def stop(self) -> None:
+        if self.workers is not None:
+            await self.workers.stop()
         await self.supervisor.stop()
         await super().stop()
 

@@ -25,6 +25,11 @@ class Settings(ServiceSettings):
 
     switch_poll_seconds: float = 0.5
 
+    projection_processes: int = Field(1, ge=1)
+    """Processes applying the projections, one consumer group per projection across them
+    (`REPORTING_PROJECTION_PROCESSES`): this one and N-1 workers it starts. Kafka gives each a
+    share of the partitions, so more than a projection's partitions leave the rest idle."""
+
     ocds_prefix: str = "ocds-etalase-"
     """OCDS ocid prefix (`REPORTING_OCDS_PREFIX`); a publisher registers its own with OCP."""
     dashboard_secure_cookie: bool | None = None

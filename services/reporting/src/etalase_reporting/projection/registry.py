@@ -10,6 +10,7 @@ from etalase_platform.runtime import Subscription
 from etalase_reporting.projection.compliance import ComplianceProjector
 from etalase_reporting.projection.documents import DocumentsProjector
 from etalase_reporting.projection.entities import CatalogProjector, VendorsProjector
+from etalase_reporting.projection.fence import FencedProjector
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,13 @@ TOPICS: tuple[str, ...] = tuple(topic for p in PROJECTIONS for topic in p.topics
 
 
 def subscriptions(generation: int, schema: str) -> list[tuple[Projection, Subscription]]:
-    return [
-        (p, Subscription(p.consumer_name(generation), p.topics, p.projector(schema), p.inbox))
-        for p in PROJECTIONS
-    ]
+    subscribed = []
+    for p in PROJECTIONS:
+        name = p.consumer_name(generation)
+        # fenced: several processes share each group (see `fence`)
+        projector = FencedProjector(p.projector(schema), name)
+        subscribed.append((p, Subscription(name, p.topics, projector, p.inbox)))
+    return subscribed
 
 
 def consumer_names(generation: int) -> list[str]:
