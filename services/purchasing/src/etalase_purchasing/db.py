@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Numeric, func, or_, update
+from sqlalchemy import BigInteger, Column, DateTime, Numeric, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import registry
@@ -222,6 +222,20 @@ async def get_order(session: AsyncSession, order_id: str, *, lock: bool = False)
     if lock:
         statement = statement.with_for_update()
     return (await session.exec(statement)).first()
+
+
+async def insert_placed_order(session: AsyncSession, order: Order) -> None:
+    """The order's row, and its total added to its budget's committed spend, in one statement
+    (Core, one round trip; the caller holds the budget row's lock)."""
+    spent = (
+        update(Budget)
+        .where(col(Budget.fiscal_year) == order.fiscal_year, col(Budget.opd_code) == order.opd_code)
+        .values(committed_idr=col(Budget.committed_idr) + order.total_idr)
+        .cte("spent")
+    )
+    table = Order.__table__  # type: ignore[attr-defined]
+    row = {column.name: getattr(order, column.name) for column in table.columns}
+    await session.execute(insert(table).values(row).add_cte(spent))
 
 
 async def list_orders(
