@@ -267,7 +267,8 @@ async def order_facts(
     """The products of `product_ids` that are known, the alternatives of their categories in the
     P3DN ranking for a buyer of `region_code` (UMK-K first, then local, then the cheapest; best
     first), and their vendors' facts."""
-    rows = await session.execute(
+    connection = await session.connection()  # Core: the ORM's execution adds nothing here
+    rows = await connection.execute(
         _ORDER_FACTS,
         {"product_ids": list(product_ids), "region": region_code, "best": MAX_PDN_ALTERNATIVES},
     )
