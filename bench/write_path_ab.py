@@ -5,9 +5,10 @@ back, and the CPU per order is compared rather than the rates alone.
     git archive <rev> services/purchasing | tar -x -C /tmp/before
     uv run python -m bench.write_path_ab --a /tmp/before/services/purchasing/src [--rounds 2]
 
-A is purchasing from the given source directory (put first on its PYTHONPATH), B the working
-tree's. Needs KAFKA_BOOTSTRAP_SERVERS and ETALASE_POSTGRES_URL like `python -m bench`; the topics
-must exist (deploy/topics.py).
+A is purchasing from the given source directory (put first on its PYTHONPATH; by default the
+working tree's too, e.g. to compare a database URL option given with --a-url-query), B the
+working tree's. Needs KAFKA_BOOTSTRAP_SERVERS and ETALASE_POSTGRES_URL like `python -m bench`;
+the topics must exist (deploy/topics.py).
 """
 
 import argparse
@@ -30,7 +31,9 @@ from bench.scenario import Scenario
 log = logging.getLogger("bench.write_path_ab")
 
 
-async def _purchasing(infra: Infra, label: str, logs: Path, source: str | None) -> Server:
+async def _purchasing(
+    infra: Infra, label: str, logs: Path, source: str | None, url_query: str = ""
+) -> Server:
     port = free_port()
     group = f"bench.{infra.run_id}.{label}"
     await skip_history(infra.kafka, "purchasing", group)
@@ -39,7 +42,7 @@ async def _purchasing(infra: Infra, label: str, logs: Path, source: str | None) 
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
         "PURCHASING_HTTP_HOST": "127.0.0.1",
         "PURCHASING_HTTP_PORT": str(port),
-        "PURCHASING_DATABASE_URL": await infra.new_database(label),
+        "PURCHASING_DATABASE_URL": await infra.new_database(label) + url_query,
         "PURCHASING_CONSUMER_GROUP": group,
     }
     if source:
@@ -86,7 +89,7 @@ async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     logs = REPO / ".run" / "bench-ab"
     servers: list[Server] = []
     try:
-        a = await _purchasing(infra, "purchasing_a", logs, args.a)
+        a = await _purchasing(infra, "purchasing_a", logs, args.a, args.a_url_query)
         b = await _purchasing(infra, "purchasing_b", logs, None)
         base = await _baseline(infra, logs)
         servers = [a, b, base]
@@ -113,7 +116,10 @@ async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--a", required=True, help="purchasing's src directory for build A")
+    parser.add_argument("--a", help="purchasing's src directory for A (default: the working tree)")
+    parser.add_argument(
+        "--a-url-query", default="", help="appended to A's database URL, e.g. ?ssl=disable"
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=3.0)
