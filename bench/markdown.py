@@ -36,7 +36,7 @@ METHOD = """\
   into a fresh database, from the start of an N-event log on topics of the run's own.
   Purchasing's log: vendors registered, then products listed (3/4) and price changes, TKDN
   certificates, delistings and relistings of them; catalog's: vendors registered, verified, with
-  profile updates, suspensions and reinstatements. A view still building after 240 s is stopped
+  profile updates, suspensions and reinstatements. A view still building after 120 s is stopped
   and reported at what it applied by then.
 - **End-to-end freshness**: orders sent at a fixed arrival rate (open model: order i is due at
   start + i / rate, whether or not earlier ones answered; at most 64 in flight, and an order

@@ -60,6 +60,8 @@ from etalase_reporting.settings import Settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.environment import REPO
+
 PARTITIONS = 6
 BATCH: int = Settings.model_fields["consumer_batch_size"].default  # as the service runs
 NAIVE_SAMPLE = 3000
@@ -315,7 +317,7 @@ async def processes_rate(kafka: str, url: str, topic: str, count: int, processes
     command = [sys.executable, "-m", "bench.projection", "--worker", topic, url, str(count), group]
     workers = [
         await asyncio.create_subprocess_exec(
-            *command, "--kafka", kafka, stdout=asyncio.subprocess.PIPE
+            *command, "--kafka", kafka, stdout=asyncio.subprocess.PIPE, cwd=REPO
         )
         for _ in range(processes)
     ]

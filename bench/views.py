@@ -56,7 +56,7 @@ from bench.environment import Infra
 BATCH: int = ServiceSettings.model_fields["consumer_batch_size"].default  # as services run
 AT = datetime(2041, 1, 2, tzinfo=UTC)
 REGIONS = ("33.75", "33.74", "92.71", "31.71")
-TIME_LIMIT_S = 240.0
+TIME_LIMIT_S = 120.0
 """A view slower than the log's size over this is stopped there and reported at what it applied,
 so that a slow view cannot stretch the whole run."""
 Logged = tuple[str, str, Event, int]
