@@ -13,14 +13,15 @@ import logging
 import signal
 import sys
 from collections.abc import Coroutine
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 from bench import markdown, report
 from bench.environment import REPO
 from bench.processes import SERVICES
-from bench.run import Results, run_all
-from bench.sizes import FULL, QUICK
+from bench.run import SECTIONS, Results, run_all
+from bench.sizes import FULL, QUICK, Sizes
 
 FINDINGS = Path(__file__).parent / "findings.md"
 
@@ -32,6 +33,13 @@ async def _cancellable(work: Coroutine[Any, Any, Results]) -> Results:
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     return await work
+
+
+def _size(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    if name not in {f.name for f in fields(Sizes)}:
+        raise argparse.ArgumentTypeError(f"no size {name!r} in bench/sizes.py")
+    return name, float(value)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +62,20 @@ def _parser() -> argparse.ArgumentParser:
         help="run this service under pyinstrument (report next to its log; skews its figures)",
     )
     parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="run only this part (repeatable; the table then marks the others not run)",
+    )
+    parser.add_argument(
+        "--size",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        type=_size,
+        help="override one of the sizes (bench/sizes.py), e.g. write_measure_s=10",
+    )
+    parser.add_argument(
         "--render",
         type=Path,
         metavar="JSON",
@@ -74,8 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         command = "uv run python -m bench" + (" --quick" if args.quick else "")
         sizes = QUICK if args.quick else FULL
+        overrides = {name: type(getattr(sizes, name))(value) for name, value in args.size}
+        sizes = replace(sizes, **overrides)
         run = run_all(
-            sizes, quick=args.quick, command=command, logs=args.logs, profile=args.profile
+            sizes,
+            quick=args.quick,
+            command=command,
+            logs=args.logs,
+            profile=args.profile,
+            only=args.only or SECTIONS,
         )
         results = asyncio.run(_cancellable(run))
 

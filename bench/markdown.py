@@ -27,7 +27,17 @@ METHOD = """\
   the benchmark process's own.
 - **Projection catch-up**: `bench/projection.py` (reporting's): N order events on a topic of their
   own applied by reporting's projector, next to a raw aiokafka consume of the same topic and a
-  naive projector that commits one transaction per event.
+  naive projector that commits one transaction per event. The **N processes** row runs the same
+  consumer and projector as N OS processes of one consumer group (`processes_rate`; the topic's
+  6 partitions shared among them) into one database, from the first batch any of them received
+  to the last event applied; a process that joins late triggers a rebalance, which is counted.
+- **Catalog and purchasing views**: `bench/views.py`: each service's own subscription (its
+  projector and inbox as `handlers.subscriptions()` declares them) through the platform's consumer
+  into a fresh database, from the start of an N-event log on topics of the run's own.
+  Purchasing's log: vendors registered, then products listed (3/4) and price changes, TKDN
+  certificates, delistings and relistings of them; catalog's: vendors registered, verified, with
+  profile updates, suspensions and reinstatements. A view still building after 120 s is stopped
+  and reported at what it applied by then.
 - **End-to-end freshness**: orders sent at a fixed arrival rate (open model: order i is due at
   start + i / rate, whether or not earlier ones answered; at most 64 in flight, and an order
   already 10 s overdue is not sent but counted as dropped, so an overloaded service shows as
@@ -42,12 +52,15 @@ METHOD = """\
   pipeline's own latency, apart from overload.
 - **Memory**: the kernel's high-water mark of each service process's resident set (`VmHWM` in
   `/proc/<pid>/status`) when it is stopped at the end of the run, which covers every phase above
-  that ran against the services.
+  that ran against the services, catalog's and purchasing's views built from the start of the
+  shared topics, and, last, a rebuild of reporting's projections (`POST /projections/rebuild`,
+  until the new generation is live) while the services run; each row gives the peak before the
+  rebuild too.
 - Services run as `python -m etalase_<service>.main` subprocesses on free ports, each with a
-  fresh database and a consumer group of its own. Catalog's and purchasing's groups are started
-  at the log end (they need none of the shared topics' history, which holds whatever earlier runs
-  and test suites left); reporting reads everything from the beginning, and the harness waits for
-  it to catch up before measuring. Products reach purchasing as ProductListed events on the
+  fresh database and a consumer group of its own: each reads the shared topics from their
+  beginning, as a new instance does (they hold whatever earlier runs and test suites left; the
+  time that took is `shared_topic_history_read_s` below), and the harness waits for every
+  consumer to catch up before measuring. Products reach purchasing as ProductListed events on the
   products topic. Kafka, PostgreSQL, the services and the load generator share the machine; where
   the CPU went during each measurement (including other processes) is in the figures below.
 """
@@ -55,7 +68,16 @@ METHOD = """\
 
 def _details(results: dict[str, Any]) -> list[str]:
     lines = []
-    keys = ("setup", "write_path", "relay", "projection", "freshness_sustainable", "freshness")
+    keys = (
+        "setup",
+        "write_path",
+        "relay",
+        "projection",
+        "views",
+        "freshness_sustainable",
+        "freshness",
+        "rebuild",
+    )
     for key in (*keys, "memory"):
         figures = results.get(key)
         if figures is None:

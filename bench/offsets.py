@@ -1,9 +1,9 @@
 """Consumer groups that start at the log end instead of the beginning.
 
-A fresh service reads the shared topics from their beginning, which holds whatever earlier runs
-and test suites left there; catalog and purchasing need none of it for the benchmarks (products
-are seeded after they start), so their groups are given offsets at the log end before they start.
-Reporting's groups are named per projection generation, so reporting reads everything.
+`python -m bench` starts every service from the beginning of the shared topics, as a new
+instance starts (reading that history is part of what it measures). The A/B comparison of the
+write path (`bench.write_path_ab`) measures nothing of the history, so it starts purchasing's
+groups at the log end.
 """
 
 import importlib

@@ -17,7 +17,6 @@ from etalase_platform.auth import mint_token
 from etalase_platform.settings import DEV_JWT_SECRET
 
 from bench.environment import REPO, Infra, free_port, libpq_url
-from bench.offsets import skip_history
 
 SERVICES = ("registration", "catalog", "purchasing", "reporting")
 READY_TIMEOUT_S = 120.0
@@ -139,12 +138,12 @@ def _spawn(name: str, command: list[str], env: dict[str, str], logs: Path, port:
 
 
 async def start_service(name: str, infra: Infra, logs: Path, *, profile: bool = False) -> Server:
-    """`python -m etalase_<name>.main` with a fresh database and a consumer group of its own;
-    under pyinstrument when `profile` (its session is written next to its log when it stops)."""
+    """`python -m etalase_<name>.main` with a fresh database and a consumer group of its own (so
+    it builds its views from the start of the shared topics, as a new instance does); under
+    pyinstrument when `profile` (its session is written next to its log when it stops)."""
     port = free_port()
     prefix = name.upper()
     group = f"bench.{infra.run_id}.{name}"
-    await skip_history(infra.kafka, name, group)
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,

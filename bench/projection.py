@@ -10,7 +10,10 @@ them) to a dedicated topic, then measures in the same run:
   (b) projector: the reporting projector through the platform's IdempotentConsumer (decode,
       one transaction per batch, offsets) into a fresh database;
   (c) naive: the same projector and consumer with batches of one event (a transaction per event),
-      on a sample of the topic.
+      on a sample of the topic;
+  (d) processes: the projector of (b) as N processes of one consumer group over the topic's
+      partitions, into one database (`processes_rate`; reporting runs its projection the same
+      way with REPORTING_PROJECTION_PROCESSES).
 Rates are measured from the first record received to the last one applied, so consumer-group
 joins are not counted. `measure()` is what the project's bench CLI calls.
 """
@@ -21,6 +24,7 @@ import gc
 import json
 import os
 import random
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -55,6 +59,8 @@ from etalase_reporting.rebuild.generations import Status, create_generation, loc
 from etalase_reporting.settings import Settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bench.environment import REPO
 
 PARTITIONS = 6
 BATCH: int = Settings.model_fields["consumer_batch_size"].default  # as the service runs
@@ -220,7 +226,7 @@ class _FirstBatch:
 
     async def apply(self, session: object, deliveries: object) -> None:
         if self.started is None:
-            self.started = time.perf_counter()
+            self.started = time.time()  # epoch: compared across processes
         await self.projector.apply(session, deliveries)  # type: ignore[arg-type]
 
 
@@ -244,6 +250,21 @@ async def _applied(engine: AsyncEngine) -> int:
 async def projector_rate(kafka: str, url: str, topic: str, count: int, batch_size: int) -> float:
     """Events per second through the real consumer and projector, until `count` are applied."""
     engine = await _prepared(url)
+    try:
+        group = f"bench.projector.{uuid.uuid4().hex[:8]}"
+        started, finished = await _consume_until(kafka, engine, topic, count, batch_size, group)
+    finally:
+        await engine.dispose()
+    assert started is not None
+    return count / (finished - started)
+
+
+async def _consume_until(
+    kafka: str, engine: AsyncEngine, topic: str, count: int, batch_size: int, group: str
+) -> tuple[float | None, float]:
+    """Runs the projector's consumer in `group` until `count` events are applied (by this process
+    or others of the group); returns when its first batch arrived (None: it got none) and when
+    the last was applied (epoch seconds: the clock of every process)."""
     dlq = kafka_producer(kafka, "bench.dlq")
     await dlq.start()
     projector = _FirstBatch(ComplianceProjector("reporting_g1"))
@@ -254,7 +275,7 @@ async def projector_rate(kafka: str, url: str, topic: str, count: int, batch_siz
         projector=projector,
         sessions=session_factory(engine),
         bootstrap_servers=kafka,
-        group_id=f"bench.projector.{uuid.uuid4().hex[:8]}",
+        group_id=group,
         dlq_producer=dlq,
         batch_size=batch_size,
         inbox=COMPLIANCE.inbox,
@@ -266,18 +287,57 @@ async def projector_rate(kafka: str, url: str, topic: str, count: int, batch_siz
             if task.done():
                 task.result()
             await asyncio.sleep(0.05)
-        finished = time.perf_counter()
+        finished = time.time()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await consumer.stop()
         await dlq.stop()
+    return projector.started, finished
+
+
+async def _worker(kafka: str, url: str, topic: str, count: int, group: str) -> None:
+    """One of `processes_rate`'s processes: prints when its first batch arrived and when all were
+    applied."""
+    tune_garbage_collector()
+    engine = create_engine(url, pool_size=4)
+    try:
+        started, finished = await _consume_until(kafka, engine, topic, count, BATCH, group)
+    finally:
         await engine.dispose()
-    assert projector.started is not None
-    return count / (finished - projector.started)
+    print(json.dumps({"first_batch_at": started, "finished_at": finished}), flush=True)
 
 
-async def measure(kafka: str, postgres_url: str, events: int) -> dict[str, float]:
+async def processes_rate(kafka: str, url: str, topic: str, count: int, processes: int) -> float:
+    """Events per second with `processes` OS processes of one consumer group sharing the topic's
+    partitions (at most one process per partition does work), from the first batch any of them
+    received until `count` are applied."""
+    engine = await _prepared(url)
+    group = f"bench.processes.{uuid.uuid4().hex[:8]}"
+    command = [sys.executable, "-m", "bench.projection", "--worker", topic, url, str(count), group]
+    workers = [
+        await asyncio.create_subprocess_exec(
+            *command, "--kafka", kafka, stdout=asyncio.subprocess.PIPE, cwd=REPO
+        )
+        for _ in range(processes)
+    ]
+    try:
+        outputs = await asyncio.gather(*(worker.communicate() for worker in workers))
+    finally:
+        for worker in workers:
+            if worker.returncode is None:
+                worker.kill()
+        await engine.dispose()
+    if any(worker.returncode for worker in workers):
+        raise RuntimeError(f"a projection process failed: {[w.returncode for w in workers]}")
+    reports = [json.loads(out.decode().splitlines()[-1]) for out, _ in outputs]
+    started = min(float(r["first_batch_at"]) for r in reports if r["first_batch_at"] is not None)
+    return count / (min(float(r["finished_at"]) for r in reports) - started)
+
+
+async def measure(
+    kafka: str, postgres_url: str, events: int, *, processes: int = 2
+) -> dict[str, float]:
     """Write `events` events to a fresh topic and measure raw, projector and naive rates."""
     topic = f"bench.projection.{uuid.uuid4().hex[:8]}"
     previous_gc = tune_garbage_collector()  # the process settings the service runs with
@@ -291,6 +351,9 @@ async def measure(kafka: str, postgres_url: str, events: int) -> dict[str, float
         decoded = await raw_rate(kafka, topic, events, decoding=True)
         projected = await projector_rate(
             kafka, await _database(postgres_url, databases), topic, events, BATCH
+        )
+        in_processes = await processes_rate(
+            kafka, await _database(postgres_url, databases), topic, events, processes
         )
         sample = min(events, NAIVE_SAMPLE)
         naive = await projector_rate(
@@ -306,6 +369,9 @@ async def measure(kafka: str, postgres_url: str, events: int) -> dict[str, float
         "raw_consume_events_per_s": raw,
         "consume_and_decode_events_per_s": decoded,
         "naive_events_per_s": naive,
+        "processes": float(processes),
+        "processes_events_per_s": in_processes,
+        "processes_vs_one": in_processes / projected,
         "projector_vs_raw": projected / raw,
         "projector_vs_consume_and_decode": projected / decoded,
         "projector_vs_naive": projected / naive,
@@ -358,8 +424,19 @@ def main() -> None:
         ),
         help="a server URL whose role may create databases",
     )
+    parser.add_argument(
+        "--worker",
+        nargs=4,
+        metavar=("TOPIC", "DATABASE_URL", "COUNT", "GROUP"),
+        help="run as one of the processes of (d)",
+    )
+    parser.add_argument("--processes", type=int, default=2, help="the processes of (d)")
     args = parser.parse_args()
-    result = asyncio.run(measure(args.kafka, args.postgres, args.events))
+    if args.worker:
+        topic, url, count, group = args.worker
+        asyncio.run(_worker(args.kafka, url, topic, int(count), group))
+        return
+    result = asyncio.run(measure(args.kafka, args.postgres, args.events, processes=args.processes))
     print(json.dumps({k: round(v, 2) for k, v in result.items()}, indent=2))
     print(
         f"projector {result['projector_events_per_s']:,.0f} events/s ="

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import freshness, relay, write_path
+from bench import freshness, rebuild, relay, views, write_path
 from bench.cpu import CpuMeter
 from bench.environment import Infra, machine
 from bench.load import client
@@ -46,14 +46,16 @@ async def _guarded(name: str, results: Results, work: Callable[[], Awaitable[Any
     log.info("%s done", name)
 
 
-async def _projection(infra: Infra, events: int, *, quick: bool) -> dict[str, float]:
+async def _projection(infra: Infra, sizes: Sizes, *, quick: bool) -> dict[str, float]:
     from bench import projection  # reporting's; imported here so that a break in it fails
     # this benchmark only
 
     if quick:
         # a transaction per event is slow by design: a small sample keeps --quick quick
         projection.NAIVE_SAMPLE = min(projection.NAIVE_SAMPLE, QUICK_NAIVE_SAMPLE)
-    return await projection.measure(infra.kafka, infra.postgres, events)
+    return await projection.measure(
+        infra.kafka, infra.postgres, sizes.projection_events, processes=sizes.projection_processes
+    )
 
 
 async def _start_servers(
@@ -127,6 +129,7 @@ async def _measure(
         results,
         functools.partial(_freshness, infra.kafka, scenario, servers, sizes, rate, meter),
     )
+    await _guarded("rebuild", results, lambda: rebuild.measure(servers))
 
 
 async def _freshness(
@@ -169,8 +172,19 @@ async def _with_services(
         }
 
 
+SECTIONS = ("relay", "projection", "views", "services")
+"""What `--only` may select: the benchmarks without services, and everything that runs against
+the services (write path, freshness, reporting's rebuild, memory)."""
+
+
 async def run_all(
-    sizes: Sizes, *, quick: bool, command: str, logs: Path, profile: Sequence[str] = ()
+    sizes: Sizes,
+    *,
+    quick: bool,
+    command: str,
+    logs: Path,
+    profile: Sequence[str] = (),
+    only: Sequence[str] = SECTIONS,
 ) -> Results:
     infra = Infra.from_environment()
     results: Results = {
@@ -181,11 +195,14 @@ async def run_all(
         "sizes": asdict(sizes),
     }
     try:
-        await _guarded("relay", results, lambda: relay.measure(infra, sizes.relay_events))
-        await _guarded(
-            "projection", results, lambda: _projection(infra, sizes.projection_events, quick=quick)
-        )
-        await _with_services(infra, sizes, logs, profile, results)
+        if "relay" in only:
+            await _guarded("relay", results, lambda: relay.measure(infra, sizes.relay_events))
+        if "projection" in only:
+            await _guarded("projection", results, lambda: _projection(infra, sizes, quick=quick))
+        if "views" in only:
+            await _guarded("views", results, lambda: views.measure(infra, sizes.views_events))
+        if "services" in only:
+            await _with_services(infra, sizes, logs, profile, results)
     finally:
         await infra.drop_databases()
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 class Sizes:
     relay_events: int
     projection_events: int
+    projection_processes: int
+    views_events: int
     clients: int
     write_warmup_s: float
     write_measure_s: float
@@ -22,10 +24,12 @@ class Sizes:
 FULL = Sizes(
     relay_events=200_000,
     projection_events=1_000_000,
+    projection_processes=2,
+    views_events=200_000,
     clients=32,
     write_warmup_s=5.0,
     write_measure_s=30.0,
-    freshness_rate=200.0,
+    freshness_rate=100.0,
     freshness_warmup_s=5.0,
     freshness_s=60.0,
     opds=64,
@@ -36,6 +40,8 @@ FULL = Sizes(
 QUICK = Sizes(
     relay_events=5_000,
     projection_events=20_000,
+    projection_processes=2,
+    views_events=5_000,
     clients=32,
     write_warmup_s=1.0,
     write_measure_s=3.0,

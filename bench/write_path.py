@@ -49,6 +49,8 @@ async def measure(
             meter=meter,
         )
         scenario.ledger.add(orders_run.created_by_tag)
+        async with client(purchasing_url, 4) as http:
+            await scenario.recount(http)
         return _figures(
             "wrk", clients, warmup_s, measure_s, bare_run.throughput, orders_run.throughput
         )
@@ -71,6 +73,7 @@ async def measure(
             meter=meter,
             on_answer=scenario.ledger.record,
         )
+        await scenario.recount(http)
     return _figures("httpx", clients, warmup_s, measure_s, bare, orders)
 
 

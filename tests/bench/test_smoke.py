@@ -20,7 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 ROWS = [
     "order write path",
     "outbox relay",
-    "projection catch-up",
+    "projection catch-up, one process",
+    "projection catch-up, 2 processes",
+    "catalog and purchasing views from the start of the log",
     "end-to-end freshness",
     "memory: registration",
     "memory: catalog",
@@ -74,10 +76,14 @@ async def test_the_json_holds_every_row_with_figures(quick_run: dict[str, Any]) 
     assert results["write_path"]["orders"]["ok"] > 0
     assert results["write_path"]["baseline"]["ok"] > 0
     assert results["relay"]["relay_per_s"] > 0 and results["relay"]["raw_per_s"] > 0
+    assert results["projection"]["processes_events_per_s"] > 0
+    for service in ("purchasing", "catalog"):
+        assert results["views"][service]["applied"] == results["views"][service]["events"] > 0
     assert results["freshness"]["orders_measured"] > 0
     assert results["freshness"]["orders_never_counted"] == 0
     for service in ("registration", "catalog", "purchasing", "reporting"):
         assert results["memory"][service]["peak_rss_mib"] > 0
+    assert results["rebuild"]["seconds"] > 0  # reporting's rebuild went live during the run
     assert results["machine"]["cores"] > 0
     assert results["machine"]["python"].startswith("3.11")
 

@@ -5,7 +5,7 @@ Each write applies an event only when it is newer than what the row already refl
 aggregate's `sequence`), so redelivered or stale events change nothing.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,10 +17,9 @@ from etalase_events.compliance import (
     umkk_sql,
 )
 from etalase_events.models import Catalog, LegalForm, ProductListed, Scale
-from etalase_platform.models import entity
 from sqlalchemy import and_, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_purchasing.db import CatalogProduct, VendorFactsRow
@@ -173,9 +172,19 @@ async def record_registry_facts(
 # --- reads (placing an order) ------------------------------------------------------------------
 
 
-async def known_products(session: AsyncSession, product_ids: list[str]) -> dict[str, KnownProduct]:
-    statement = select(CatalogProduct).where(col(CatalogProduct.product_id).in_(product_ids))
-    return {row.product_id: entity(KnownProduct, row) for row in await session.exec(statement)}
+def _known(row: Any) -> KnownProduct:
+    return KnownProduct(
+        product_id=row.product_id,
+        vendor_id=row.vendor_id,
+        name=row.name,
+        category=row.category,
+        catalog=Catalog(row.catalog),
+        price_idr=row.price_idr,
+        domestic=row.domestic,
+        tkdn_pct=row.tkdn_pct,
+        bmp_pct=row.bmp_pct,
+        tayang=row.tayang,
+    )
 
 
 @dataclass(frozen=True)
@@ -206,48 +215,90 @@ _RANKING = p3dn_order_by_sql(
     price="cp.price_idr",
     tiebreak='cp.product_id COLLATE "C"',
 )
-_ALTERNATIVES = text(
-    f"""SELECT * FROM (
+# Everything placing an order reads, in one round trip: the requested products ('product'), the
+# best displayed PDN-wajib products of their categories ('alternative', ranked), and the facts of
+# their vendors ('vendor'). One row shape for all three; a kind leaves the others' columns NULL.
+_ORDER_FACTS = text(
+    f"""WITH requested AS (
+        SELECT * FROM catalog_products WHERE product_id = ANY(CAST(:product_ids AS text[]))
+    )
+    SELECT 'product' AS kind, product_id, vendor_id, name, category, catalog, price_idr,
+        domestic, tkdn_pct, bmp_pct, tayang, NULL::boolean AS umkk, NULL::boolean AS local,
+        0::bigint AS rank, NULL AS scale, NULL AS legal_form, NULL AS region_code,
+        NULL AS listing_scale, NULL AS listing_legal_form, NULL AS listing_region_code
+    FROM requested
+    UNION ALL
+    SELECT 'alternative', product_id, vendor_id, name, category, catalog, price_idr, NULL, tkdn_pct,
+        bmp_pct, NULL, umkk, local, rank, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM (
         SELECT cp.product_id, cp.vendor_id, cp.name, cp.category, cp.catalog, cp.price_idr,
             cp.tkdn_pct, cp.bmp_pct, {_UMKK} AS umkk, {_LOCAL} AS local,
             row_number() OVER (PARTITION BY cp.category ORDER BY {_RANKING}) AS rank
         FROM catalog_products AS cp LEFT JOIN vendor_facts AS vf USING (vendor_id)
-        WHERE cp.category = ANY(CAST(:categories AS text[])) AND cp.tayang AND cp.pdn_wajib
-    ) AS ranked WHERE rank <= :best ORDER BY category, rank"""
+        WHERE cp.category IN (SELECT category FROM requested) AND cp.tayang AND cp.pdn_wajib
+    ) AS ranked
+    WHERE rank <= :best
+    UNION ALL
+    SELECT 'vendor', NULL, vf.vendor_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+        NULL, 0, vf.scale, vf.legal_form, vf.region_code, vf.listing_scale,
+        vf.listing_legal_form, vf.listing_region_code
+    FROM vendor_facts AS vf WHERE vf.vendor_id IN (SELECT vendor_id FROM requested)
+    ORDER BY kind, category, rank"""
 )
 
 
-async def pdn_wajib_by_category(
-    session: AsyncSession, categories: Iterable[str], region_code: str
-) -> dict[str, list[Alternative]]:
-    """Per category, its best displayed products meeting TKDN >= 25 and TKDN + BMP >= 40, in
-    the P3DN ranking for a buyer of `region_code` (UMK-K first, then local, then the cheapest);
-    categories without any are left out."""
-    rows = await session.execute(
-        _ALTERNATIVES,
-        {
-            "categories": sorted(set(categories)),
-            "region": region_code,
-            "best": MAX_PDN_ALTERNATIVES,
-        },
+@dataclass(frozen=True)
+class OrderFacts:
+    """What purchasing knows of an order's products: the products themselves, per category of
+    theirs its ranked PDN-wajib alternatives (categories without any left out), and per vendor of
+    theirs (what registration said, what the newest listing said)."""
+
+    products: dict[str, KnownProduct]
+    alternatives: dict[str, list[Alternative]]
+    vendors: dict[str, tuple[VendorFacts, VendorFacts]]
+
+    def vendor(self, vendor_id: str) -> tuple[VendorFacts, VendorFacts]:
+        return self.vendors.get(vendor_id, (VendorFacts(), VendorFacts()))
+
+
+async def order_facts(
+    session: AsyncSession, product_ids: Sequence[str], region_code: str
+) -> OrderFacts:
+    """The products of `product_ids` that are known, the alternatives of their categories in the
+    P3DN ranking for a buyer of `region_code` (UMK-K first, then local, then the cheapest; best
+    first), and their vendors' facts."""
+    connection = await session.connection()  # Core: the ORM's execution adds nothing here
+    rows = await connection.execute(
+        _ORDER_FACTS,
+        {"product_ids": list(product_ids), "region": region_code, "best": MAX_PDN_ALTERNATIVES},
     )
-    found: dict[str, list[Alternative]] = {}
+    facts = OrderFacts({}, {}, {})
     for row in rows:
-        found.setdefault(row.category, []).append(
-            Alternative(
-                product_id=row.product_id,
-                vendor_id=row.vendor_id,
-                name=row.name,
-                category=row.category,
-                catalog=Catalog(row.catalog),
-                price_idr=row.price_idr,
-                tkdn_pct=row.tkdn_pct,
-                bmp_pct=row.bmp_pct,
-                umkk=row.umkk,
-                local=row.local,
+        if row.kind == "product":
+            facts.products[row.product_id] = _known(row)
+        elif row.kind == "alternative":
+            facts.alternatives.setdefault(row.category, []).append(_alternative(row))
+        else:
+            facts.vendors[row.vendor_id] = (
+                _facts(row.scale, row.legal_form, row.region_code),
+                _facts(row.listing_scale, row.listing_legal_form, row.listing_region_code),
             )
-        )
-    return found
+    return facts
+
+
+def _alternative(row: Any) -> Alternative:
+    return Alternative(
+        product_id=row.product_id,
+        vendor_id=row.vendor_id,
+        name=row.name,
+        category=row.category,
+        catalog=Catalog(row.catalog),
+        price_idr=row.price_idr,
+        tkdn_pct=row.tkdn_pct,
+        bmp_pct=row.bmp_pct,
+        umkk=row.umkk,
+        local=row.local,
+    )
 
 
 def _facts(scale: str | None, legal_form: str | None, region_code: str | None) -> VendorFacts:
@@ -255,15 +306,4 @@ def _facts(scale: str | None, legal_form: str | None, region_code: str | None) -
         scale=Scale(scale) if scale else None,
         legal_form=LegalForm(legal_form) if legal_form else None,
         region_code=region_code,
-    )
-
-
-async def vendor_facts(session: AsyncSession, vendor_id: str) -> tuple[VendorFacts, VendorFacts]:
-    """(what registration said, what the newest listing said) about the vendor."""
-    row = await session.get(VendorFactsRow, vendor_id)
-    if row is None:
-        return VendorFacts(), VendorFacts()
-    return (
-        _facts(row.scale, row.legal_form, row.region_code),
-        _facts(row.listing_scale, row.listing_legal_form, row.listing_region_code),
     )

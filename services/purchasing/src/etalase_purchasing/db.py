@@ -12,7 +12,17 @@ from typing import Any
 from etalase_events.models import Catalog, LegalForm, Scale
 from etalase_platform.models import TextEnum
 from etalase_platform.scope import covered_by
-from sqlalchemy import BigInteger, Column, DateTime, Index, Numeric, func, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Numeric,
+    bindparam,
+    func,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import registry
@@ -173,15 +183,48 @@ async def upsert_budget(
     return budget
 
 
+_BUDGETS: Any = Budget.__table__  # type: ignore[attr-defined]
+# Statements of the order write path, built once: building a statement per call cost more CPU
+# than running it. They run on the session's connection (Core), bypassing ORM execution.
+_BUDGET = select(_BUDGETS).where(
+    _BUDGETS.c.fiscal_year == bindparam("fiscal_year"), _BUDGETS.c.opd_code == bindparam("opd_code")
+)
+_BUDGET_LOCKED = _BUDGET.with_for_update()
+_PLACED = (
+    "order_id",
+    "opd_code",
+    "region_code",
+    "fiscal_year",
+    "rup_code",
+    "vendor_id",
+    "vendor_scale",
+    "vendor_legal_form",
+    "vendor_region_code",
+    "lines",
+    "total_idr",
+    "status",
+    "version",
+    "placed_at",
+)
+"""The columns a placed order sets (the others are its later changes)."""
+_PLACE_ORDER = text(
+    "WITH spent AS (UPDATE budgets SET committed_idr = committed_idr + :total_idr"
+    " WHERE fiscal_year = :fiscal_year AND opd_code = :opd_code)"
+    f" INSERT INTO orders ({', '.join(_PLACED)}) VALUES ({', '.join(':' + c for c in _PLACED)})"
+).bindparams(bindparam("lines", type_=JSONB))
+
+
 async def get_budget(
     session: AsyncSession, fiscal_year: int, opd_code: str, *, lock: bool
 ) -> Budget | None:
-    """The budget row; with `lock`, locked until the transaction ends: orders against it queue
-    here."""
-    statement = select(Budget).where(Budget.fiscal_year == fiscal_year, Budget.opd_code == opd_code)
-    if lock:
-        statement = statement.with_for_update()
-    return (await session.exec(statement)).first()
+    """The budget row (detached: a read, not to be changed through the session); with `lock`,
+    locked until the transaction ends: orders against it queue here."""
+    connection = await session.connection()
+    result = await connection.execute(
+        _BUDGET_LOCKED if lock else _BUDGET, {"fiscal_year": fiscal_year, "opd_code": opd_code}
+    )
+    row = result.first()
+    return None if row is None else Budget(**row._mapping)
 
 
 async def committing_orders(session: AsyncSession, fiscal_year: int, opd_code: str) -> list[Order]:
@@ -235,6 +278,13 @@ async def get_order(session: AsyncSession, order_id: str, *, lock: bool = False)
     if lock:
         statement = statement.with_for_update()
     return (await session.exec(statement)).first()
+
+
+async def insert_placed_order(session: AsyncSession, order: Order) -> None:
+    """The order's row, and its total added to its budget's committed spend, in one statement
+    (one round trip; the caller holds the budget row's lock)."""
+    connection = await session.connection()
+    await connection.execute(_PLACE_ORDER, {column: getattr(order, column) for column in _PLACED})
 
 
 async def list_orders(

@@ -142,18 +142,17 @@ async def build_order(
     _require_buyer_of(principal, request.opd_code)
     requested = [RequestedLine(line.product_id, line.quantity) for line in request.lines]
     domain.check_distinct_products(requested)
-    known = await catalog_view.known_products(session, [line.product_id for line in requested])
-    alternatives = await catalog_view.pdn_wajib_by_category(
+    facts = await catalog_view.order_facts(
         session,
-        {product.category for product in known.values()},
+        [line.product_id for line in requested],
         domain.region_of_opd(request.opd_code),
     )
     ranked = {
         category: [found.product_id for found in products]
-        for category, products in alternatives.items()
+        for category, products in facts.alternatives.items()
     }
-    draft = domain.draft_order(requested, known, ranked)
-    vendor = domain.resolve_vendor(*await catalog_view.vendor_facts(session, draft.vendor_id))
+    draft = domain.draft_order(requested, facts.products, ranked)
+    vendor = domain.resolve_vendor(*facts.vendor(draft.vendor_id))
     if vendor is None:
         raise Conflict(
             f"the facts of vendor {draft.vendor_id} are not known yet; retry later",
@@ -181,7 +180,7 @@ async def build_order(
         total_idr=draft.total_idr,
         placed_at=_now(),
     )
-    return BuiltOrder(event, budget, committed, alternatives)
+    return BuiltOrder(event, budget, committed, facts.alternatives)
 
 
 async def place_order(
@@ -217,7 +216,6 @@ async def _place_order(
         committed_idr=built.committed_idr,
         order_total_idr=event.total_idr,
     )
-    built.budget.committed_idr += event.total_idr  # written with the order, under the row's lock
     order = db.Order(
         order_id=event.order_id,
         opd_code=event.opd_code,
@@ -238,8 +236,8 @@ async def _place_order(
         cancelled_at=None,
         cancel_reason=None,
     )
-    session.add(order)
-    await session.flush()
+    # the order and its total on the budget row, written under the row's lock
+    await db.insert_placed_order(session, order)
     await enqueue(
         session, event, source=SOURCE, subject=order.order_id, sequence=1, time=event.placed_at
     )
