@@ -11,7 +11,6 @@ from etalase_catalog.domain import (
     Product,
     ProductDraft,
     ProductStatus,
-    VendorStatus,
     VendorView,
     certify_tkdn,
     change_price,
@@ -36,6 +35,7 @@ from etalase_events.models import (
     VendorProfileUpdated,
     VendorRegistered,
     VendorReinstated,
+    VendorStatus,
     VendorSuspended,
     VendorVerified,
 )

@@ -4,14 +4,13 @@ profile changes. No I/O."""
 import re
 
 import pytest
-from etalase_events.models import LegalForm, Scale
+from etalase_events.models import LegalForm, Scale, VendorStatus
 from etalase_events.primitives import KabKotaCode
 from etalase_platform.domain_errors import RuleBroken
 from etalase_registration import identifiers, regions
 from etalase_registration.domain import (
     Profile,
     Transition,
-    VendorStatus,
     clean_text,
     next_status,
     profile_changes,

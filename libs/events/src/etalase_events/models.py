@@ -18,15 +18,18 @@ from etalase_events.purchasing import (
     OrderPlaced,
 )
 from etalase_events.registration import (
+    STATUS_AFTER,
     VendorProfileUpdated,
     VendorRegistered,
     VendorReinstated,
+    VendorStatus,
     VendorSuspended,
     VendorVerified,
 )
 
 __all__ = [
     "EVENT_TYPES",
+    "STATUS_AFTER",
     "BudgetAllocated",
     "Catalog",
     "Channel",
@@ -47,6 +50,7 @@ __all__ = [
     "VendorProfileUpdated",
     "VendorRegistered",
     "VendorReinstated",
+    "VendorStatus",
     "VendorSuspended",
     "VendorVerified",
 ]

@@ -1,5 +1,6 @@
 """Vendor events, on `etalase.registration.vendors`, keyed by `vendor_id`."""
 
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import SerializerFunctionWrapHandler, model_serializer
@@ -93,3 +94,21 @@ class VendorReinstated(Event):
 
     vendor_id: Id
     reinstated_at: UtcDatetime
+
+
+class VendorStatus(StrEnum):
+    """Where a vendor stands, as registration's events leave it: every service that keeps a
+    vendor's status (registration's state machine, catalog's and reporting's views) uses this."""
+
+    REGISTERED = "registered"
+    VERIFIED = "verified"
+    SUSPENDED = "suspended"
+
+
+STATUS_AFTER: dict[type[Event], VendorStatus] = {
+    VendorRegistered: VendorStatus.REGISTERED,
+    VendorVerified: VendorStatus.VERIFIED,
+    VendorSuspended: VendorStatus.SUSPENDED,
+    VendorReinstated: VendorStatus.VERIFIED,
+}
+"""The status each status-setting vendor event leaves its vendor in (a profile update sets none)."""

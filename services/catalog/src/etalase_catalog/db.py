@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from etalase_events.compliance import p3dn_order_by_sql, pdn_wajib_sql, umkk_sql
-from etalase_events.models import Catalog, DelistReason, LegalForm, Scale
+from etalase_events.models import Catalog, DelistReason, LegalForm, Scale, VendorStatus
 from etalase_platform.models import DecimalNumber, TextEnum, entity, store
 from etalase_platform.scope import covered_by
 from sqlalchemy import (
@@ -36,7 +36,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
-from etalase_catalog.domain import Product, ProductStatus, VendorStatus, VendorView
+from etalase_catalog.domain import Product, ProductStatus, VendorView
 
 
 class CatalogTable(SQLModel, registry=registry()):

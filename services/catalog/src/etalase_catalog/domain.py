@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from etalase_events.models import (
+    STATUS_AFTER,
     Catalog,
     DelistReason,
     Event,
@@ -28,6 +29,7 @@ from etalase_events.models import (
     VendorProfileUpdated,
     VendorRegistered,
     VendorReinstated,
+    VendorStatus,
     VendorSuspended,
     VendorVerified,
 )
@@ -43,12 +45,6 @@ class ProductStatus(StrEnum):
     """Displayed in the catalogue."""
     DELISTED = "delisted"
     """Taken down (turun tayang)."""
-
-
-class VendorStatus(StrEnum):
-    REGISTERED = "registered"
-    VERIFIED = "verified"
-    SUSPENDED = "suspended"
 
 
 class Actor(StrEnum):
@@ -109,15 +105,13 @@ def vendor_facts(event: Event) -> dict[str, Any]:
     match event:
         case VendorRegistered():
             return {
-                "status": VendorStatus.REGISTERED,
+                "status": STATUS_AFTER[VendorRegistered],
                 "legal_form": event.legal_form,
                 "scale": event.scale,
                 "region_code": event.region_code,
             }
-        case VendorVerified() | VendorReinstated():
-            return {"status": VendorStatus.VERIFIED}
-        case VendorSuspended():
-            return {"status": VendorStatus.SUSPENDED}
+        case VendorVerified() | VendorReinstated() | VendorSuspended():
+            return {"status": STATUS_AFTER[type(event)]}
         case VendorProfileUpdated():
             return {
                 "legal_form": event.legal_form,

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from etalase_events.models import Catalog, DelistReason, Event
+from etalase_events.models import Catalog, DelistReason, Event, VendorStatus
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
@@ -220,7 +220,7 @@ async def hear_vendor_event(
 
 
 async def _products_follow(
-    session: AsyncSession, vendor_id: str, status: domain.VendorStatus, at: datetime
+    session: AsyncSession, vendor_id: str, status: VendorStatus, at: datetime
 ) -> None:
     rows = {r.product_id: r for r in await db.lock_products_following_vendor(session, vendor_id)}
     products = [db.product(row) for row in rows.values()]

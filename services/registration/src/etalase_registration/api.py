@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from etalase_events.models import Scale
+from etalase_events.models import Scale, VendorStatus
 from etalase_platform.auth import CurrentPrincipal, Principal
 from etalase_platform.deps import IdempotencyKey, Page, Paging, RegionFilter, Sessions
 from etalase_platform.idempotency import respond
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from etalase_registration import access, service
-from etalase_registration.domain import Transition, VendorStatus
+from etalase_registration.domain import Transition
 from etalase_registration.schemas import (
     ProfileUpdate,
     Suspension,

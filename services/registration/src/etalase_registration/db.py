@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from etalase_events.models import Channel, LegalForm, Scale
+from etalase_events.models import Channel, LegalForm, Scale, VendorStatus
 from etalase_platform.domain_errors import RuleBroken
 from etalase_platform.models import TextEnum
 from etalase_platform.scope import covered_by
@@ -12,8 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from etalase_registration.domain import VendorStatus
 
 
 class RegistrationTable(SQLModel, registry=registry()):

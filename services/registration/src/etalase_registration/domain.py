@@ -5,18 +5,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from etalase_events.models import Channel, LegalForm, Scale
+from etalase_events.models import Channel, LegalForm, Scale, VendorStatus
 from etalase_platform.domain_errors import RuleBroken
 
 NAME_MAX_LENGTH = 200
 REASON_MAX_LENGTH = 500
 ADDRESS_MAX_LENGTH = 500
-
-
-class VendorStatus(StrEnum):
-    REGISTERED = "registered"
-    VERIFIED = "verified"
-    SUSPENDED = "suspended"
 
 
 class Transition(StrEnum):

@@ -17,6 +17,7 @@ from etalase_events.models import (
     VendorProfileUpdated,
     VendorRegistered,
     VendorReinstated,
+    VendorStatus,
     VendorSuspended,
     VendorVerified,
 )
@@ -33,7 +34,6 @@ from etalase_registration import access, db, regions
 from etalase_registration.domain import (
     Profile,
     Transition,
-    VendorStatus,
     next_status,
     profile_changes,
     registration_channel,

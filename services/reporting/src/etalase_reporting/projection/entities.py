@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etalase_events.models import (
+    STATUS_AFTER,
     Event,
     ProductDelisted,
     ProductListed,
@@ -104,11 +105,6 @@ class EntityProjector(ABC):
 
 
 VENDORS = EntityTable(tables.vendors)
-_VENDOR_STATUS = {
-    VendorVerified: "verified",
-    VendorSuspended: "suspended",
-    VendorReinstated: "verified",
-}
 
 
 class VendorsProjector(EntityProjector):
@@ -122,7 +118,7 @@ class VendorsProjector(EntityProjector):
                 "scale": (event.scale.value,),
                 "legal_form": (event.legal_form.value,),
                 "channel": (event.channel.value,),
-                "status": ("registered",),
+                "status": (STATUS_AFTER[VendorRegistered].value,),
             }
         if isinstance(event, VendorProfileUpdated):
             changed = {
@@ -133,10 +129,8 @@ class VendorsProjector(EntityProjector):
             return event.vendor_id, {
                 group: (str(value),) for group, value in changed.items() if value is not None
             }
-        status = _VENDOR_STATUS.get(type(event))
-        if status is not None:
-            assert isinstance(event, VendorVerified | VendorSuspended | VendorReinstated)
-            return event.vendor_id, {"status": (status,)}
+        if isinstance(event, VendorVerified | VendorSuspended | VendorReinstated):
+            return event.vendor_id, {"status": (STATUS_AFTER[type(event)].value,)}
         return None
 
 

@@ -6,14 +6,13 @@ the listing carried."""
 from dataclasses import dataclass
 
 from etalase_events.compliance import pdn_wajib_sql, tkdn25_sql, umkk_sql
+from etalase_events.models import VendorStatus
 from sqlalchemy import text
 
 from etalase_reporting.read.queries import REGION_MATCH, Filter, View
 
 VENDOR_COUNTS = (
-    "registered",
-    "verified",
-    "suspended",
+    *VendorStatus,
     "mikro",
     "kecil",
     "menengah",
@@ -37,6 +36,11 @@ CATALOG_COUNTS = (
 )
 
 
+_BY_STATUS = ",\n".join(
+    f"count(*) FILTER (WHERE status = '{status}') AS {status}" for status in VendorStatus
+)
+
+
 def _umkk(prefix: str) -> str:
     return umkk_sql(f"{prefix}scale", f"{prefix}legal_form")
 
@@ -51,9 +55,7 @@ async def vendor_counts(view: View, scope: Filter) -> list[RegionCounts]:
     rows = await view.session.execute(
         text(
             f"""SELECT region_code,
-                count(*) FILTER (WHERE status = 'registered') AS registered,
-                count(*) FILTER (WHERE status = 'verified') AS verified,
-                count(*) FILTER (WHERE status = 'suspended') AS suspended,
+                {_BY_STATUS},
                 count(*) FILTER (WHERE scale = 'mikro') AS mikro,
                 count(*) FILTER (WHERE scale = 'kecil') AS kecil,
                 count(*) FILTER (WHERE scale = 'menengah') AS menengah,
