@@ -169,6 +169,193 @@ async def record_registry_facts(
     )
 
 
+@dataclass(frozen=True)
+class ProductChange:
+    """A product event other than its listing, as the view takes it: a field left None is one the
+    event does not change (`tkdn` is (tkdn_pct, bmp_pct))."""
+
+    product_id: str
+    sequence: int
+    price_idr: int | None = None
+    tkdn: tuple[Decimal, Decimal] | None = None
+    tayang: bool | None = None
+
+
+@dataclass(frozen=True)
+class RegistryFacts:
+    """A registration event's word on a vendor; a None field is one it did not change."""
+
+    vendor_id: str
+    sequence: int
+    scale: Scale | None = None
+    legal_form: LegalForm | None = None
+    region_code: str | None = None
+
+
+@dataclass
+class _Newest:
+    """What an aggregate's events of a batch can still write, whatever its row holds: each field's
+    newest (sequence, value). Event by event, an event applies only above the row's sequence and
+    above every earlier event of the batch, so only events newer than all before them (`top`)
+    ever apply; and of those, the ones above the row's sequence, which the statement decides."""
+
+    top: int
+    fields: dict[str, tuple[int, Any]]
+
+
+def _newest(changes: Sequence[tuple[str, int, dict[str, Any]]]) -> dict[str, _Newest]:
+    newest: dict[str, _Newest] = {}
+    for key, sequence, fields in changes:
+        found = newest.get(key)
+        if found is None:
+            found = newest[key] = _Newest(sequence, {})
+        elif sequence <= found.top:
+            continue  # older than an event before it: refused whatever the row holds
+        found.top = sequence
+        found.fields.update({name: (sequence, value) for name, value in fields.items()})
+    return newest
+
+
+def _column(newest: dict[str, _Newest], name: str) -> tuple[list[int | None], list[Any]]:
+    sequences: list[int | None] = []
+    values: list[Any] = []
+    for found in newest.values():
+        sequence, value = found.fields.get(name, (None, None))
+        sequences.append(sequence)
+        values.append(value)
+    return sequences, values
+
+
+# Each field takes the newest value of the batch that is newer than the row (the right-hand side
+# reads the row as it was): what applying the batch's events one by one leaves.
+_UPDATE_PRODUCTS = text(
+    """UPDATE catalog_products AS cp SET
+        price_idr = CASE WHEN u.price_seq > cp.sequence THEN u.price_idr ELSE cp.price_idr END,
+        tkdn_pct = CASE WHEN u.tkdn_seq > cp.sequence THEN u.tkdn_pct ELSE cp.tkdn_pct END,
+        bmp_pct = CASE WHEN u.tkdn_seq > cp.sequence THEN u.bmp_pct ELSE cp.bmp_pct END,
+        pdn_wajib = CASE WHEN u.tkdn_seq > cp.sequence THEN u.pdn_wajib ELSE cp.pdn_wajib END,
+        tayang = CASE WHEN u.tayang_seq > cp.sequence THEN u.tayang ELSE cp.tayang END,
+        sequence = u.top
+    FROM unnest(
+        CAST(:product_ids AS text[]), CAST(:tops AS bigint[]),
+        CAST(:price_seqs AS bigint[]), CAST(:prices AS bigint[]),
+        CAST(:tkdn_seqs AS bigint[]), CAST(:tkdn_pcts AS numeric[]), CAST(:bmp_pcts AS numeric[]),
+        CAST(:pdn_wajibs AS boolean[]), CAST(:tayang_seqs AS bigint[]), CAST(:tayangs AS boolean[])
+    ) AS u(product_id, top, price_seq, price_idr, tkdn_seq, tkdn_pct, bmp_pct, pdn_wajib,
+        tayang_seq, tayang)
+    WHERE cp.product_id = u.product_id AND cp.sequence < u.top"""
+)
+
+
+async def update_products(session: AsyncSession, changes: Sequence[ProductChange]) -> None:
+    """Product events in the order they arrived, in one statement whatever their number, ending
+    as `update_product` one by one would (products never listed here are ignored, as there)."""
+    newest = _newest(
+        [
+            (
+                change.product_id,
+                change.sequence,
+                {
+                    name: value
+                    for name, value in (
+                        ("price", change.price_idr),
+                        ("tkdn", change.tkdn),
+                        ("tayang", change.tayang),
+                    )
+                    if value is not None
+                },
+            )
+            for change in changes
+        ]
+    )
+    if not newest:
+        return
+    newest = dict(sorted(newest.items()))  # rows locked in key order, as everywhere
+    price_seqs, prices = _column(newest, "price")
+    tkdn_seqs, tkdns = _column(newest, "tkdn")
+    tayang_seqs, tayangs = _column(newest, "tayang")
+    connection = await session.connection()
+    await connection.execute(
+        _UPDATE_PRODUCTS,
+        {
+            "product_ids": list(newest),
+            "tops": [found.top for found in newest.values()],
+            "price_seqs": price_seqs,
+            "prices": prices,
+            "tkdn_seqs": tkdn_seqs,
+            "tkdn_pcts": [t[0] if t else None for t in tkdns],
+            "bmp_pcts": [t[1] if t else None for t in tkdns],
+            "pdn_wajibs": [meets_pdn_wajib(*t) if t else None for t in tkdns],
+            "tayang_seqs": tayang_seqs,
+            "tayangs": tayangs,
+        },
+    )
+
+
+_FACTS = ("scale", "legal_form", "region_code")
+# A vendor new to the view gets every newest fact of the batch (all of its events apply); the
+# update then skips it (its sequence is the batch's top) and does the others as `_UPDATE_PRODUCTS`.
+_INSERT_VENDORS = text(
+    """INSERT INTO vendor_facts (vendor_id, sequence, scale, legal_form, region_code)
+    SELECT * FROM unnest(
+        CAST(:vendor_ids AS text[]), CAST(:tops AS bigint[]), CAST(:scales AS text[]),
+        CAST(:legal_forms AS text[]), CAST(:region_codes AS text[])
+    )
+    ON CONFLICT (vendor_id) DO NOTHING"""
+)
+_UPDATE_VENDORS = text(
+    """UPDATE vendor_facts AS vf SET
+        scale = CASE WHEN u.scale_seq > vf.sequence THEN u.scale ELSE vf.scale END,
+        legal_form = CASE WHEN u.legal_form_seq > vf.sequence THEN u.legal_form
+            ELSE vf.legal_form END,
+        region_code = CASE WHEN u.region_code_seq > vf.sequence THEN u.region_code
+            ELSE vf.region_code END,
+        sequence = u.top
+    FROM unnest(
+        CAST(:vendor_ids AS text[]), CAST(:tops AS bigint[]),
+        CAST(:scale_seqs AS bigint[]), CAST(:scales AS text[]),
+        CAST(:legal_form_seqs AS bigint[]), CAST(:legal_forms AS text[]),
+        CAST(:region_code_seqs AS bigint[]), CAST(:region_codes AS text[])
+    ) AS u(vendor_id, top, scale_seq, scale, legal_form_seq, legal_form, region_code_seq,
+        region_code)
+    WHERE vf.vendor_id = u.vendor_id AND vf.sequence < u.top"""
+)
+
+
+async def record_registry_facts_of(session: AsyncSession, events: Sequence[RegistryFacts]) -> None:
+    """Registration events in the order they arrived, in two statements whatever their number,
+    ending as `record_registry_facts` one by one would."""
+    newest = _newest(
+        [
+            (
+                facts.vendor_id,
+                facts.sequence,
+                {
+                    name: value.value if isinstance(value, Scale | LegalForm) else value
+                    for name in _FACTS
+                    if (value := getattr(facts, name)) is not None
+                },
+            )
+            for facts in events
+        ]
+    )
+    if not newest:
+        return
+    ordered = dict(sorted(newest.items()))
+    params: dict[str, Any] = {
+        "vendor_ids": list(ordered),
+        "tops": [found.top for found in ordered.values()],
+    }
+    for name in _FACTS:
+        params[f"{name}_seqs"], params[f"{name}s"] = _column(ordered, name)
+    connection = await session.connection()
+    await connection.execute(
+        _INSERT_VENDORS,
+        {key: params[key] for key in ("vendor_ids", "tops", *(f"{name}s" for name in _FACTS))},
+    )
+    await connection.execute(_UPDATE_VENDORS, params)
+
+
 # --- reads (placing an order) ------------------------------------------------------------------
 
 
