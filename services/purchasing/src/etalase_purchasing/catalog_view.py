@@ -17,7 +17,7 @@ from etalase_events.compliance import (
     umkk_sql,
 )
 from etalase_events.models import Catalog, LegalForm, ProductListed, Scale
-from sqlalchemy import and_, func, or_, text, update
+from sqlalchemy import and_, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,7 +28,43 @@ from etalase_purchasing.domain import KnownProduct, VendorFacts
 # --- writes (event handlers) -------------------------------------------------------------------
 
 
-_ROWS_PER_STATEMENT = 1000  # 14 parameters a row, within PostgreSQL's 32,767 per statement
+_LISTING_COLUMNS = {
+    "product_id": "text",
+    "vendor_id": "text",
+    "catalog": "text",
+    "catalog_region_code": "text",
+    "category": "text",
+    "name": "text",
+    "unit": "text",
+    "price_idr": "bigint",
+    "domestic": "boolean",
+    "tkdn_pct": "numeric",
+    "bmp_pct": "numeric",
+    "pdn_wajib": "boolean",
+    "tayang": "boolean",
+    "sequence": "bigint",
+}
+# From arrays, one per column: one statement whatever the number of rows, and no SQL to build
+# per row (a multi-row VALUES cost more to compile than to run).
+_UPSERT_LISTINGS = text(
+    f"""INSERT INTO catalog_products ({", ".join(_LISTING_COLUMNS)})
+    SELECT * FROM unnest({", ".join(f"CAST(:{c} AS {t}[])" for c, t in _LISTING_COLUMNS.items())})
+    ON CONFLICT (product_id) DO UPDATE SET
+        {", ".join(f"{c} = excluded.{c}" for c in _LISTING_COLUMNS if c != "product_id")}
+    WHERE catalog_products.sequence < excluded.sequence"""
+)
+_UPSERT_SNAPSHOTS = text(
+    """INSERT INTO vendor_facts (vendor_id, sequence, listing_scale, listing_legal_form,
+        listing_region_code, listing_at)
+    SELECT vendor_id, 0, scale, legal_form, region_code, at FROM unnest(
+        CAST(:vendor_ids AS text[]), CAST(:scales AS text[]), CAST(:legal_forms AS text[]),
+        CAST(:region_codes AS text[]), CAST(:ats AS timestamptz[])
+    ) AS u(vendor_id, scale, legal_form, region_code, at)
+    ON CONFLICT (vendor_id) DO UPDATE SET listing_scale = excluded.listing_scale,
+        listing_legal_form = excluded.listing_legal_form,
+        listing_region_code = excluded.listing_region_code, listing_at = excluded.listing_at
+    WHERE vendor_facts.listing_at IS NULL OR vendor_facts.listing_at <= excluded.listing_at"""
+)
 
 
 async def record_listing(session: AsyncSession, event: ProductListed, sequence: int) -> None:
@@ -45,34 +81,27 @@ async def record_listings(
     for event, sequence in listings:
         if event.product_id not in newest or newest[event.product_id][1] < sequence:
             newest[event.product_id] = (event, sequence)
-    rows = [
+    ordered = [newest[product_id] for product_id in sorted(newest)]  # rows locked in key order
+    connection = await session.connection()
+    await connection.execute(
+        _UPSERT_LISTINGS,
         {
-            "product_id": event.product_id,
-            "vendor_id": event.vendor_id,
-            "catalog": event.catalog.value,
-            "catalog_region_code": event.catalog_region_code,
-            "category": event.category,
-            "name": event.name,
-            "unit": event.unit,
-            "price_idr": event.price_idr,
-            "domestic": event.domestic,
-            "tkdn_pct": event.tkdn_pct,
-            "bmp_pct": event.bmp_pct,
-            "pdn_wajib": meets_pdn_wajib(event.tkdn_pct, event.bmp_pct),
-            "tayang": True,
-            "sequence": sequence,
-        }
-        for event, sequence in newest.values()
-    ]
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        insert = pg_insert(CatalogProduct).values(rows[start : start + _ROWS_PER_STATEMENT])
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["product_id"],
-                set_={name: insert.excluded[name] for name in rows[0] if name != "product_id"},
-                where=col(CatalogProduct.sequence) < insert.excluded.sequence,
-            )
-        )
+            "product_id": [e.product_id for e, _ in ordered],
+            "vendor_id": [e.vendor_id for e, _ in ordered],
+            "catalog": [e.catalog.value for e, _ in ordered],
+            "catalog_region_code": [e.catalog_region_code for e, _ in ordered],
+            "category": [e.category for e, _ in ordered],
+            "name": [e.name for e, _ in ordered],
+            "unit": [e.unit for e, _ in ordered],
+            "price_idr": [e.price_idr for e, _ in ordered],
+            "domestic": [e.domestic for e, _ in ordered],
+            "tkdn_pct": [e.tkdn_pct for e, _ in ordered],
+            "bmp_pct": [e.bmp_pct for e, _ in ordered],
+            "pdn_wajib": [meets_pdn_wajib(e.tkdn_pct, e.bmp_pct) for e, _ in ordered],
+            "tayang": [True] * len(ordered),
+            "sequence": [sequence for _, sequence in ordered],
+        },
+    )
     await _record_listing_snapshots(session, [event for event, _ in listings])
 
 
@@ -83,31 +112,18 @@ async def _record_listing_snapshots(session: AsyncSession, events: list[ProductL
     for event in events:
         if event.vendor_id not in newest or newest[event.vendor_id].listed_at <= event.listed_at:
             newest[event.vendor_id] = event
-    rows = [
+    ordered = [newest[vendor_id] for vendor_id in sorted(newest)]
+    connection = await session.connection()
+    await connection.execute(
+        _UPSERT_SNAPSHOTS,
         {
-            "vendor_id": event.vendor_id,
-            "sequence": 0,
-            "listing_scale": event.vendor_scale.value,
-            "listing_legal_form": event.vendor_legal_form.value,
-            "listing_region_code": event.vendor_region_code,
-            "listing_at": event.listed_at,
-        }
-        for event in newest.values()
-    ]
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        insert = pg_insert(VendorFactsRow).values(rows[start : start + _ROWS_PER_STATEMENT])
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["vendor_id"],
-                set_={
-                    name: insert.excluded[name] for name in rows[0] if name.startswith("listing")
-                },
-                where=or_(
-                    col(VendorFactsRow.listing_at).is_(None),
-                    col(VendorFactsRow.listing_at) <= insert.excluded.listing_at,
-                ),
-            )
-        )
+            "vendor_ids": [e.vendor_id for e in ordered],
+            "scales": [e.vendor_scale.value for e in ordered],
+            "legal_forms": [e.vendor_legal_form.value for e in ordered],
+            "region_codes": [e.vendor_region_code for e in ordered],
+            "ats": [e.listed_at for e in ordered],
+        },
+    )
 
 
 async def update_product(
