@@ -80,6 +80,8 @@ def _stream(seed: int) -> list[Delivery]:
         deliveries.append(Delivery(record, decode(value.value)))
         if rng.random() < 0.1:  # a redelivery of the last few records
             deliveries += deliveries[-rng.randrange(1, 6) :]
+        if rng.random() < 0.1:  # a single stale record, after newer ones of its vendor
+            deliveries.append(rng.choice(deliveries[-30:]))
     return deliveries
 
 
@@ -103,11 +105,18 @@ async def _view_after(
                 await connection.execute(
                     text(
                         "INSERT INTO products (product_id, vendor_id, catalog, category, name,"
-                        " unit, price_idr, domestic, status, version, listed_at, updated_at)"
-                        " VALUES (:id, :vendor, 'nasional', 'komputer', 'Barang', 'unit', 1000,"
-                        " true, 'tayang', 1, :at, :at)"
+                        " unit, price_idr, domestic, status, delist_reason, version, listed_at,"
+                        " updated_at) VALUES (:id, :vendor, 'nasional', 'komputer', 'Barang',"
+                        " 'unit', 1000, true, :status, :reason, 1, :at, :at)"
                     ),
-                    {"id": f"p-{number}", "vendor": VENDORS[number % 8], "at": START},
+                    {
+                        "id": f"p-{number}",
+                        "vendor": VENDORS[number % 8],
+                        # one in five taken down by an admin: a reinstatement leaves it so
+                        "status": "delisted" if number % 5 == 0 else "tayang",
+                        "reason": "admin" if number % 5 == 0 else None,
+                        "at": START + timedelta(minutes=number % 3),
+                    },
                 )
         sessions = session_factory(engine)
         for batch in batches:
@@ -138,14 +147,19 @@ async def _view_after(
         await engine.dispose()
 
 
-@pytest.mark.parametrize("seed", [3, 4])
-async def test_batches_end_as_event_by_event(new_database: DatabaseFactory, seed: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "sizes"), [(3, (1, 3, 20, 500)), (4, (1, 3, 20, 500)), (5, (2, 3, 7))]
+)
+async def test_batches_end_as_event_by_event(
+    new_database: DatabaseFactory, seed: int, sizes: tuple[int, ...]
+) -> None:
+    """Also batches small enough that a vendor's suspension and its reinstatement fall apart."""
     deliveries = _stream(seed)
     rng = random.Random(seed)
     batches: list[list[Delivery]] = []
     while len(deliveries) > sum(map(len, batches)):
         start = sum(map(len, batches))
-        batches.append(deliveries[start : start + rng.choice([1, 3, 20, 500])])
+        batches.append(deliveries[start : start + rng.choice(sizes)])
     expected = await _view_after(new_database, one_by_one(), [[d] for d in deliveries])
     batched = await _view_after(new_database, Vendors(), batches)
     assert len(expected["vendors"]) == 8 and expected["published"]

@@ -182,20 +182,33 @@ async def lock_product(session: AsyncSession, product_id: str) -> ProductRow | N
 
 async def lock_products_following_vendor(session: AsyncSession, vendor_id: str) -> list[ProductRow]:
     """The vendor's products a suspension or reinstatement may change, locked, oldest first."""
+    return (await lock_products_following_vendors(session, [vendor_id])).get(vendor_id, [])
+
+
+async def lock_products_following_vendors(
+    session: AsyncSession, vendor_ids: list[str]
+) -> dict[str, list[ProductRow]]:
+    """Per vendor of `vendor_ids` (whose rows are locked already), its products a suspension or
+    reinstatement may change, locked in one statement, oldest first."""
+    if not vendor_ids:
+        return {}
     query = (
         select(ProductRow)
-        .where(ProductRow.vendor_id == vendor_id)
+        .where(col(ProductRow.vendor_id).in_(vendor_ids))
         .where(
             or_(
                 col(ProductRow.status) == ProductStatus.TAYANG,
                 col(ProductRow.delist_reason) == DelistReason.VENDOR_SUSPENDED,
             )
         )
-        .order_by(col(ProductRow.listed_at), col(ProductRow.product_id))
+        .order_by(col(ProductRow.vendor_id), col(ProductRow.listed_at), col(ProductRow.product_id))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return list((await session.exec(query)).all())
+    following: dict[str, list[ProductRow]] = {}
+    for row in (await session.exec(query)).all():
+        following.setdefault(row.vendor_id, []).append(row)
+    return following
 
 
 async def product_with_vendor(

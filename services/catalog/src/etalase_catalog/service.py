@@ -194,10 +194,13 @@ async def hear_vendor_event(
     sequence: int,
     *,
     locked: dict[str, db.VendorRow] | None = None,
+    following: dict[str, list[db.ProductRow]] | None = None,
 ) -> None:
     """Apply a registration event in the consumer's transaction; a stale or repeated one is a
-    no-op. A new status delists or relists the vendor's products, with their events. `locked`:
-    the rows of `lock_vendors`, when the event is one of a batch."""
+    no-op. A new status delists or relists the vendor's products, with their events. `locked`
+    and `following`: the rows of `lock_vendors` and `db.lock_products_following_vendors`, when
+    the event is one of a batch (the products that a status change may touch stay among
+    `following` as the batch's events change them)."""
     if locked is None:
         row = await db.lock_vendor(session, vendor_id, share=False)
     else:
@@ -216,13 +219,20 @@ async def hear_vendor_event(
     status_news = after.fact_versions.get("status") != before.fact_versions.get("status")
     if status_news and after.status is not None:
         at = domain.status_change_time(event) or now
-        await _products_follow(session, vendor_id, after.status, at)
+        if following is None:
+            candidates = await db.lock_products_following_vendor(session, vendor_id)
+        else:
+            candidates = following.get(vendor_id, [])
+        await _products_follow(session, candidates, after.status, at)
 
 
 async def _products_follow(
-    session: AsyncSession, vendor_id: str, status: VendorStatus, at: datetime
+    session: AsyncSession,
+    candidates: list[db.ProductRow],
+    status: VendorStatus,
+    at: datetime,
 ) -> None:
-    rows = {r.product_id: r for r in await db.lock_products_following_vendor(session, vendor_id)}
+    rows = {r.product_id: r for r in candidates}
     products = [db.product(row) for row in rows.values()]
     for product, event in domain.follow_vendor_status(status, products, at):
         db.store_product(rows[product.product_id], product)

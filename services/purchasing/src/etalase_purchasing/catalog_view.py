@@ -17,7 +17,7 @@ from etalase_events.compliance import (
     umkk_sql,
 )
 from etalase_events.models import Catalog, LegalForm, ProductListed, Scale
-from sqlalchemy import and_, func, or_, text, update
+from sqlalchemy import and_, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,7 +28,43 @@ from etalase_purchasing.domain import KnownProduct, VendorFacts
 # --- writes (event handlers) -------------------------------------------------------------------
 
 
-_ROWS_PER_STATEMENT = 1000  # 14 parameters a row, within PostgreSQL's 32,767 per statement
+_LISTING_COLUMNS = {
+    "product_id": "text",
+    "vendor_id": "text",
+    "catalog": "text",
+    "catalog_region_code": "text",
+    "category": "text",
+    "name": "text",
+    "unit": "text",
+    "price_idr": "bigint",
+    "domestic": "boolean",
+    "tkdn_pct": "numeric",
+    "bmp_pct": "numeric",
+    "pdn_wajib": "boolean",
+    "tayang": "boolean",
+    "sequence": "bigint",
+}
+# From arrays, one per column: one statement whatever the number of rows, and no SQL to build
+# per row (a multi-row VALUES cost more to compile than to run).
+_UPSERT_LISTINGS = text(
+    f"""INSERT INTO catalog_products ({", ".join(_LISTING_COLUMNS)})
+    SELECT * FROM unnest({", ".join(f"CAST(:{c} AS {t}[])" for c, t in _LISTING_COLUMNS.items())})
+    ON CONFLICT (product_id) DO UPDATE SET
+        {", ".join(f"{c} = excluded.{c}" for c in _LISTING_COLUMNS if c != "product_id")}
+    WHERE catalog_products.sequence < excluded.sequence"""
+)
+_UPSERT_SNAPSHOTS = text(
+    """INSERT INTO vendor_facts (vendor_id, sequence, listing_scale, listing_legal_form,
+        listing_region_code, listing_at)
+    SELECT vendor_id, 0, scale, legal_form, region_code, at FROM unnest(
+        CAST(:vendor_ids AS text[]), CAST(:scales AS text[]), CAST(:legal_forms AS text[]),
+        CAST(:region_codes AS text[]), CAST(:ats AS timestamptz[])
+    ) AS u(vendor_id, scale, legal_form, region_code, at)
+    ON CONFLICT (vendor_id) DO UPDATE SET listing_scale = excluded.listing_scale,
+        listing_legal_form = excluded.listing_legal_form,
+        listing_region_code = excluded.listing_region_code, listing_at = excluded.listing_at
+    WHERE vendor_facts.listing_at IS NULL OR vendor_facts.listing_at <= excluded.listing_at"""
+)
 
 
 async def record_listing(session: AsyncSession, event: ProductListed, sequence: int) -> None:
@@ -45,34 +81,27 @@ async def record_listings(
     for event, sequence in listings:
         if event.product_id not in newest or newest[event.product_id][1] < sequence:
             newest[event.product_id] = (event, sequence)
-    rows = [
+    ordered = [newest[product_id] for product_id in sorted(newest)]  # rows locked in key order
+    connection = await session.connection()
+    await connection.execute(
+        _UPSERT_LISTINGS,
         {
-            "product_id": event.product_id,
-            "vendor_id": event.vendor_id,
-            "catalog": event.catalog.value,
-            "catalog_region_code": event.catalog_region_code,
-            "category": event.category,
-            "name": event.name,
-            "unit": event.unit,
-            "price_idr": event.price_idr,
-            "domestic": event.domestic,
-            "tkdn_pct": event.tkdn_pct,
-            "bmp_pct": event.bmp_pct,
-            "pdn_wajib": meets_pdn_wajib(event.tkdn_pct, event.bmp_pct),
-            "tayang": True,
-            "sequence": sequence,
-        }
-        for event, sequence in newest.values()
-    ]
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        insert = pg_insert(CatalogProduct).values(rows[start : start + _ROWS_PER_STATEMENT])
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["product_id"],
-                set_={name: insert.excluded[name] for name in rows[0] if name != "product_id"},
-                where=col(CatalogProduct.sequence) < insert.excluded.sequence,
-            )
-        )
+            "product_id": [e.product_id for e, _ in ordered],
+            "vendor_id": [e.vendor_id for e, _ in ordered],
+            "catalog": [e.catalog.value for e, _ in ordered],
+            "catalog_region_code": [e.catalog_region_code for e, _ in ordered],
+            "category": [e.category for e, _ in ordered],
+            "name": [e.name for e, _ in ordered],
+            "unit": [e.unit for e, _ in ordered],
+            "price_idr": [e.price_idr for e, _ in ordered],
+            "domestic": [e.domestic for e, _ in ordered],
+            "tkdn_pct": [e.tkdn_pct for e, _ in ordered],
+            "bmp_pct": [e.bmp_pct for e, _ in ordered],
+            "pdn_wajib": [meets_pdn_wajib(e.tkdn_pct, e.bmp_pct) for e, _ in ordered],
+            "tayang": [True] * len(ordered),
+            "sequence": [sequence for _, sequence in ordered],
+        },
+    )
     await _record_listing_snapshots(session, [event for event, _ in listings])
 
 
@@ -83,31 +112,18 @@ async def _record_listing_snapshots(session: AsyncSession, events: list[ProductL
     for event in events:
         if event.vendor_id not in newest or newest[event.vendor_id].listed_at <= event.listed_at:
             newest[event.vendor_id] = event
-    rows = [
+    ordered = [newest[vendor_id] for vendor_id in sorted(newest)]
+    connection = await session.connection()
+    await connection.execute(
+        _UPSERT_SNAPSHOTS,
         {
-            "vendor_id": event.vendor_id,
-            "sequence": 0,
-            "listing_scale": event.vendor_scale.value,
-            "listing_legal_form": event.vendor_legal_form.value,
-            "listing_region_code": event.vendor_region_code,
-            "listing_at": event.listed_at,
-        }
-        for event in newest.values()
-    ]
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        insert = pg_insert(VendorFactsRow).values(rows[start : start + _ROWS_PER_STATEMENT])
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["vendor_id"],
-                set_={
-                    name: insert.excluded[name] for name in rows[0] if name.startswith("listing")
-                },
-                where=or_(
-                    col(VendorFactsRow.listing_at).is_(None),
-                    col(VendorFactsRow.listing_at) <= insert.excluded.listing_at,
-                ),
-            )
-        )
+            "vendor_ids": [e.vendor_id for e in ordered],
+            "scales": [e.vendor_scale.value for e in ordered],
+            "legal_forms": [e.vendor_legal_form.value for e in ordered],
+            "region_codes": [e.vendor_region_code for e in ordered],
+            "ats": [e.listed_at for e in ordered],
+        },
+    )
 
 
 async def update_product(
@@ -167,6 +183,193 @@ async def record_registry_facts(
             where=col(VendorFactsRow.sequence) < insert.excluded.sequence,
         )
     )
+
+
+@dataclass(frozen=True)
+class ProductChange:
+    """A product event other than its listing, as the view takes it: a field left None is one the
+    event does not change (`tkdn` is (tkdn_pct, bmp_pct))."""
+
+    product_id: str
+    sequence: int
+    price_idr: int | None = None
+    tkdn: tuple[Decimal, Decimal] | None = None
+    tayang: bool | None = None
+
+
+@dataclass(frozen=True)
+class RegistryFacts:
+    """A registration event's word on a vendor; a None field is one it did not change."""
+
+    vendor_id: str
+    sequence: int
+    scale: Scale | None = None
+    legal_form: LegalForm | None = None
+    region_code: str | None = None
+
+
+@dataclass
+class _Newest:
+    """What an aggregate's events of a batch can still write, whatever its row holds: each field's
+    newest (sequence, value). Event by event, an event applies only above the row's sequence and
+    above every earlier event of the batch, so only events newer than all before them (`top`)
+    ever apply; and of those, the ones above the row's sequence, which the statement decides."""
+
+    top: int
+    fields: dict[str, tuple[int, Any]]
+
+
+def _newest(changes: Sequence[tuple[str, int, dict[str, Any]]]) -> dict[str, _Newest]:
+    newest: dict[str, _Newest] = {}
+    for key, sequence, fields in changes:
+        found = newest.get(key)
+        if found is None:
+            found = newest[key] = _Newest(sequence, {})
+        elif sequence <= found.top:
+            continue  # older than an event before it: refused whatever the row holds
+        found.top = sequence
+        found.fields.update({name: (sequence, value) for name, value in fields.items()})
+    return newest
+
+
+def _column(newest: dict[str, _Newest], name: str) -> tuple[list[int | None], list[Any]]:
+    sequences: list[int | None] = []
+    values: list[Any] = []
+    for found in newest.values():
+        sequence, value = found.fields.get(name, (None, None))
+        sequences.append(sequence)
+        values.append(value)
+    return sequences, values
+
+
+# Each field takes the newest value of the batch that is newer than the row (the right-hand side
+# reads the row as it was): what applying the batch's events one by one leaves.
+_UPDATE_PRODUCTS = text(
+    """UPDATE catalog_products AS cp SET
+        price_idr = CASE WHEN u.price_seq > cp.sequence THEN u.price_idr ELSE cp.price_idr END,
+        tkdn_pct = CASE WHEN u.tkdn_seq > cp.sequence THEN u.tkdn_pct ELSE cp.tkdn_pct END,
+        bmp_pct = CASE WHEN u.tkdn_seq > cp.sequence THEN u.bmp_pct ELSE cp.bmp_pct END,
+        pdn_wajib = CASE WHEN u.tkdn_seq > cp.sequence THEN u.pdn_wajib ELSE cp.pdn_wajib END,
+        tayang = CASE WHEN u.tayang_seq > cp.sequence THEN u.tayang ELSE cp.tayang END,
+        sequence = u.top
+    FROM unnest(
+        CAST(:product_ids AS text[]), CAST(:tops AS bigint[]),
+        CAST(:price_seqs AS bigint[]), CAST(:prices AS bigint[]),
+        CAST(:tkdn_seqs AS bigint[]), CAST(:tkdn_pcts AS numeric[]), CAST(:bmp_pcts AS numeric[]),
+        CAST(:pdn_wajibs AS boolean[]), CAST(:tayang_seqs AS bigint[]), CAST(:tayangs AS boolean[])
+    ) AS u(product_id, top, price_seq, price_idr, tkdn_seq, tkdn_pct, bmp_pct, pdn_wajib,
+        tayang_seq, tayang)
+    WHERE cp.product_id = u.product_id AND cp.sequence < u.top"""
+)
+
+
+async def update_products(session: AsyncSession, changes: Sequence[ProductChange]) -> None:
+    """Product events in the order they arrived, in one statement whatever their number, ending
+    as `update_product` one by one would (products never listed here are ignored, as there)."""
+    newest = _newest(
+        [
+            (
+                change.product_id,
+                change.sequence,
+                {
+                    name: value
+                    for name, value in (
+                        ("price", change.price_idr),
+                        ("tkdn", change.tkdn),
+                        ("tayang", change.tayang),
+                    )
+                    if value is not None
+                },
+            )
+            for change in changes
+        ]
+    )
+    if not newest:
+        return
+    newest = dict(sorted(newest.items()))  # rows locked in key order, as everywhere
+    price_seqs, prices = _column(newest, "price")
+    tkdn_seqs, tkdns = _column(newest, "tkdn")
+    tayang_seqs, tayangs = _column(newest, "tayang")
+    connection = await session.connection()
+    await connection.execute(
+        _UPDATE_PRODUCTS,
+        {
+            "product_ids": list(newest),
+            "tops": [found.top for found in newest.values()],
+            "price_seqs": price_seqs,
+            "prices": prices,
+            "tkdn_seqs": tkdn_seqs,
+            "tkdn_pcts": [t[0] if t else None for t in tkdns],
+            "bmp_pcts": [t[1] if t else None for t in tkdns],
+            "pdn_wajibs": [meets_pdn_wajib(*t) if t else None for t in tkdns],
+            "tayang_seqs": tayang_seqs,
+            "tayangs": tayangs,
+        },
+    )
+
+
+_FACTS = ("scale", "legal_form", "region_code")
+# A vendor new to the view gets every newest fact of the batch (all of its events apply); the
+# update then skips it (its sequence is the batch's top) and does the others as `_UPDATE_PRODUCTS`.
+_INSERT_VENDORS = text(
+    """INSERT INTO vendor_facts (vendor_id, sequence, scale, legal_form, region_code)
+    SELECT * FROM unnest(
+        CAST(:vendor_ids AS text[]), CAST(:tops AS bigint[]), CAST(:scales AS text[]),
+        CAST(:legal_forms AS text[]), CAST(:region_codes AS text[])
+    )
+    ON CONFLICT (vendor_id) DO NOTHING"""
+)
+_UPDATE_VENDORS = text(
+    """UPDATE vendor_facts AS vf SET
+        scale = CASE WHEN u.scale_seq > vf.sequence THEN u.scale ELSE vf.scale END,
+        legal_form = CASE WHEN u.legal_form_seq > vf.sequence THEN u.legal_form
+            ELSE vf.legal_form END,
+        region_code = CASE WHEN u.region_code_seq > vf.sequence THEN u.region_code
+            ELSE vf.region_code END,
+        sequence = u.top
+    FROM unnest(
+        CAST(:vendor_ids AS text[]), CAST(:tops AS bigint[]),
+        CAST(:scale_seqs AS bigint[]), CAST(:scales AS text[]),
+        CAST(:legal_form_seqs AS bigint[]), CAST(:legal_forms AS text[]),
+        CAST(:region_code_seqs AS bigint[]), CAST(:region_codes AS text[])
+    ) AS u(vendor_id, top, scale_seq, scale, legal_form_seq, legal_form, region_code_seq,
+        region_code)
+    WHERE vf.vendor_id = u.vendor_id AND vf.sequence < u.top"""
+)
+
+
+async def record_registry_facts_of(session: AsyncSession, events: Sequence[RegistryFacts]) -> None:
+    """Registration events in the order they arrived, in two statements whatever their number,
+    ending as `record_registry_facts` one by one would."""
+    newest = _newest(
+        [
+            (
+                facts.vendor_id,
+                facts.sequence,
+                {
+                    name: value.value if isinstance(value, Scale | LegalForm) else value
+                    for name in _FACTS
+                    if (value := getattr(facts, name)) is not None
+                },
+            )
+            for facts in events
+        ]
+    )
+    if not newest:
+        return
+    ordered = dict(sorted(newest.items()))
+    params: dict[str, Any] = {
+        "vendor_ids": list(ordered),
+        "tops": [found.top for found in ordered.values()],
+    }
+    for name in _FACTS:
+        params[f"{name}_seqs"], params[f"{name}s"] = _column(ordered, name)
+    connection = await session.connection()
+    await connection.execute(
+        _INSERT_VENDORS,
+        {key: params[key] for key in ("vendor_ids", "tops", *(f"{name}s" for name in _FACTS))},
+    )
+    await connection.execute(_UPDATE_VENDORS, params)
 
 
 # --- reads (placing an order) ------------------------------------------------------------------

@@ -70,25 +70,54 @@ async def on_product_listed(session: AsyncSession, delivery: Delivery[ProductLis
     await catalog_view.record_listing(session, delivery.event, delivery.sequence)
 
 
+def _product_change(delivery: Delivery) -> catalog_view.ProductChange | None:
+    sequence = delivery.sequence
+    match delivery.event:
+        case ProductPriceChanged(product_id=product_id, price_idr=price_idr):
+            return catalog_view.ProductChange(product_id, sequence, price_idr=price_idr)
+        case ProductTkdnCertified(product_id=product_id, tkdn_pct=tkdn_pct, bmp_pct=bmp_pct):
+            return catalog_view.ProductChange(product_id, sequence, tkdn=(tkdn_pct, bmp_pct))
+        case ProductDelisted(product_id=product_id):
+            return catalog_view.ProductChange(product_id, sequence, tayang=False)
+        case ProductRelisted(product_id=product_id):
+            return catalog_view.ProductChange(product_id, sequence, tayang=True)
+    return None
+
+
 class CatalogView:
-    """Applies a batch: its listings first, in two statements (`catalog_view.record_listings`),
-    then the other events in order, one write each.
+    """Applies a batch in a fixed number of statements, whatever its size and mix: its listings
+    (`catalog_view.record_listings`), then the products' other events
+    (`catalog_view.update_products`), then the vendors' registry facts
+    (`catalog_view.record_registry_facts_of`).
 
     The end state is that of applying the batch event by event: a product's events arrive in
     sequence order (redeliveries repeat them), a listing sets the whole row, and every write
     is guarded by the row's sequence, so a later event is applied after its listing either way
-    and an earlier one is refused either way."""
-
-    def __init__(self) -> None:
-        self._others = Dispatcher(
-            on_price_changed, on_tkdn_certified, on_delisted, on_relisted, on_registry_facts
-        )
+    and an earlier one is refused either way; the vendors' facts and the listings' snapshots of
+    them are columns apart."""
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
         listings = of_type(deliveries, ProductListed)
         if listings:
             await catalog_view.record_listings(session, [(d.event, d.sequence) for d in listings])
-        await self._others.apply(session, deliveries)  # it has no handler for a listing
+        changes = [c for d in deliveries if (c := _product_change(d)) is not None]
+        await catalog_view.update_products(session, changes)
+        facts: list[Delivery[VendorRegistered | VendorProfileUpdated]] = of_type(
+            deliveries, VendorRegistered, VendorProfileUpdated
+        )
+        await catalog_view.record_registry_facts_of(
+            session,
+            [
+                catalog_view.RegistryFacts(
+                    d.event.vendor_id,
+                    d.sequence,
+                    scale=d.event.scale,
+                    legal_form=d.event.legal_form,
+                    region_code=d.event.region_code,
+                )
+                for d in facts
+            ],
+        )
 
 
 def subscriptions() -> list[Subscription]:
