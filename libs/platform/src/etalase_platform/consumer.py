@@ -38,6 +38,7 @@ from etalase_platform.isolation import Isolating
 from etalase_platform.kafka_progress import KafkaProgress
 from etalase_platform.outages import log_failure
 from etalase_platform.retry import is_transient, retrying
+from etalase_platform.settings import FETCH_MAX_BYTES, MAX_PARTITION_FETCH_BYTES
 from etalase_platform.store import ConsumerStore
 from etalase_platform.telemetry import tracer
 
@@ -74,9 +75,12 @@ class IdempotentConsumer:
         dlq_producer: AIOKafkaProducer,
         batch_size: int = 500,
         inbox: bool = True,
+        fetch_max_bytes: int = FETCH_MAX_BYTES,
+        max_partition_fetch_bytes: int = MAX_PARTITION_FETCH_BYTES,
     ) -> None:
         """`inbox=False` for a projector that is idempotent by construction (see
-        `ConsumerStore`)."""
+        `ConsumerStore`). The fetch bounds are what aiokafka may buffer ahead of the batches
+        (`ServiceSettings.consumer_fetch_max_bytes`)."""
         self.name = name
         self.group_id = group_id  # the Kafka group, as OTel's messaging.consumer.group.name
         self.topics = tuple(topics)
@@ -90,7 +94,8 @@ class IdempotentConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=batch_size,
-            max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_max_bytes=fetch_max_bytes,
+            max_partition_fetch_bytes=max_partition_fetch_bytes,
         )
         self._decoder = Decoder(spans, group_id)
         self._store = ConsumerStore(

@@ -125,6 +125,8 @@ class ServiceRuntime:
             dlq_producer=self.producer,
             batch_size=self.settings.consumer_batch_size,
             inbox=subscription.inbox,
+            fetch_max_bytes=self.settings.consumer_fetch_max_bytes,
+            max_partition_fetch_bytes=self.settings.consumer_max_partition_fetch_bytes,
         )
 
     async def stop(self) -> None:

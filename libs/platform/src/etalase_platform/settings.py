@@ -12,6 +12,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "etalase-dev-secret-not-for-production"
 
+FETCH_MAX_BYTES = 4 << 20
+"""A consumer's bound on one fetch from the broker, over all its partitions. aiokafka keeps a
+response whole until every record in it is consumed, and its own default (50 MiB) let each of
+reporting's consumers hold tens of MiB while it catches up; a rebuild runs a second generation of
+them. 4 MiB is still two batches of the largest events ahead of the projector."""
+MAX_PARTITION_FETCH_BYTES = 1 << 20
+"""A consumer's bound on one partition's share of a fetch (aiokafka's default)."""
+
 
 def shared(name: str) -> AliasChoices:
     """An environment variable read without the service prefix."""
@@ -50,6 +58,8 @@ class ServiceSettings(BaseSettings):
     outbox_retention_hours: float = 24.0
     inbox_retention_days: float = 14.0
     consumer_batch_size: int = 500
+    consumer_fetch_max_bytes: int = Field(FETCH_MAX_BYTES, ge=1 << 10)
+    consumer_max_partition_fetch_bytes: int = Field(MAX_PARTITION_FETCH_BYTES, ge=1 << 10)
     consumer_group: str | None = None
 
     @model_validator(mode="after")
