@@ -2,7 +2,6 @@
 and its consumers, started and stopped together by the app's lifespan."""
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,6 +30,9 @@ from etalase_platform.settings import ServiceSettings
 from etalase_platform.telemetry import setup_tracing
 
 log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_SECONDS = 10.0
+"""How long each step of a shutdown may take (well inside Kubernetes' 30 s grace period)."""
 HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
 DEPENDENCY_POLL_SECONDS = 5.0
 
@@ -130,14 +132,32 @@ class ServiceRuntime:
         )
 
     async def stop(self) -> None:
+        """Every step bounded by `STOP_TIMEOUT_SECONDS`: a task that does not end when cancelled
+        (a client library swallowing the cancel in its cleanup) is logged and left behind, so
+        that a shutdown always finishes and says what hung, instead of hanging the process."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            ended, stuck = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_SECONDS)
+            for task in ended:  # their errors were logged by `_spawn`; collected, not raised
+                task.cancelled() or task.exception()
+            for task in stuck:
+                log.error(
+                    "%s did not stop within %s s; shutting down without it",
+                    task.get_name(),
+                    STOP_TIMEOUT_SECONDS,
+                )
         self._tasks.clear()
         for consumer in self.consumers:
-            await consumer.stop()
+            try:
+                await asyncio.wait_for(consumer.stop(), STOP_TIMEOUT_SECONDS)
+            except TimeoutError:
+                log.error(
+                    "%s: consumer %s did not stop within %s s; shutting down without it",
+                    self.service,
+                    consumer.name,
+                    STOP_TIMEOUT_SECONDS,
+                )
         self.consumers.clear()
         await self.producer.stop()
         await self.engine.dispose()
