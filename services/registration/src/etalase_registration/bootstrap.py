@@ -7,7 +7,6 @@ from etalase_platform import definition
 from fastapi import FastAPI
 
 from etalase_registration.api import router
-from etalase_registration.handlers import subscriptions
 from etalase_registration.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -20,7 +19,6 @@ SERVICE = definition.ServiceDefinition(
     routers=[router],
     publishes=[VENDORS],
     subscribes=[],
-    subscriptions=subscriptions,
 )
 
 
