@@ -138,8 +138,14 @@ async def test_two_projection_processes_give_the_figures_of_one(
 
             await eventually(rebuilt, timeout=300, interval=0.5)  # replays the whole log
             assert await _figures(client, fiscal_year, province) == expected
-            members = await _members(infra.kafka, f"{group}.compliance.g{generation}.")
-            assert list(members.values()) == [2]  # the rebuild was replayed by both
+
+            async def both_in_the_new_generation() -> bool:
+                # read once its group has settled: right after the switch it may be rebalancing
+                # (no members listed) as the second process joins
+                members = await _members(infra.kafka, f"{group}.compliance.g{generation}.")
+                return list(members.values()) == [2]
+
+            await eventually(both_in_the_new_generation, timeout=60, interval=0.5)
             workers = _workers(service.pid)
     # the service was killed (SIGKILL) on leaving `_service`: its workers stop with it
 
