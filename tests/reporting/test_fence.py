@@ -1,5 +1,6 @@
 """A batch that two processes apply at once (a partition that changed hands mid-batch) is
-counted once: the second transaction waits for the first, then skips what it applied."""
+counted once by a consumer without an inbox: the platform's store makes the second transaction
+wait for the first, then skip what it applied."""
 
 import asyncio
 from collections.abc import Sequence
@@ -9,8 +10,9 @@ from typing import Any
 import pytest
 from etalase_platform.consumer import Delivery, Projector
 from etalase_platform.db import SessionFactory
+from etalase_platform.store import ConsumerStore
 from etalase_reporting.projection.compliance import ComplianceProjector
-from etalase_reporting.projection.fence import FencedProjector
+from opentelemetry import trace
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,23 +43,34 @@ def _batch() -> list[Delivery]:
     return deliveries(events, topic="etalase.purchasing.orders")
 
 
-async def _store_offsets(session: AsyncSession, batch: Sequence[Delivery]) -> None:
-    """What the consumer does at the end of the batch's transaction."""
-    await session.execute(
-        text(
-            "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)"
-            " VALUES (:consumer, :topic, 0, :next) ON CONFLICT (consumer, topic, partition)"
-            " DO UPDATE SET next_offset = greatest(consumer_offsets.next_offset,"
-            " excluded.next_offset)"
-        ),
-        {"consumer": CONSUMER, "topic": batch[0].topic, "next": batch[-1].offset + 1},
+class _HeldOpen:
+    """The projector, then a wait before the transaction goes on to commit."""
+
+    def __init__(self, projector: Projector) -> None:
+        self._projector = projector
+        self.applied = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        await self._projector.apply(session, deliveries)
+        self.applied.set()
+        await self.release.wait()
+
+
+def _store(sessions: SessionFactory, projector: Projector) -> ConsumerStore:
+    """The store of a consumer without an inbox, as the compliance projection has."""
+    return ConsumerStore(
+        sessions,
+        projector,
+        trace.get_tracer("test"),
+        consumer=CONSUMER,
+        service="reporting",
+        keeps_inbox=False,
     )
 
 
-async def _apply(sessions: SessionFactory, projector: Projector, batch: list[Delivery]) -> None:
-    async with sessions() as session, session.begin():
-        await projector.apply(session, batch)
-        await _store_offsets(session, batch)
+def _next_offsets(batch: Sequence[Delivery]) -> dict[tuple[str, int], int]:
+    return {(batch[0].topic, 0): batch[-1].offset + 1}
 
 
 async def _deltas(sessions: SessionFactory) -> list[Any]:
@@ -83,9 +96,10 @@ async def test_a_batch_applied_by_two_transactions_at_once_counts_once(
     projection_sessions: SessionFactory,
 ) -> None:
     batch = _batch()
-    projector = FencedProjector(ComplianceProjector("reporting_g1"), CONSUMER)
     await _reset(projection_sessions)
-    await _apply(projection_sessions, projector, batch)
+    await _store(projection_sessions, ComplianceProjector("reporting_g1")).apply(
+        batch, _next_offsets(batch)
+    )
     once = await _deltas(projection_sessions)
     assert once and sum(row[2] for row in once) == 5  # five orders placed
 
@@ -100,11 +114,17 @@ async def test_a_batch_applied_by_two_transactions_at_once_counts_once(
                     ),
                     {"c": CONSUMER, "t": batch[0].topic},
                 )
-        async with projection_sessions() as first, first.begin():
-            await projector.apply(first, batch)
-            await _store_offsets(first, batch)
-            # the new owner reads the same records while the old owner's batch is uncommitted
-            second = asyncio.create_task(_apply(projection_sessions, projector, batch))
-            await asyncio.sleep(0.5)
+        old_owner = _HeldOpen(ComplianceProjector("reporting_g1"))
+        first = asyncio.create_task(
+            _store(projection_sessions, old_owner).apply(batch, _next_offsets(batch))
+        )
+        await old_owner.applied.wait()
+        # the new owner reads the same records while the old owner's batch is uncommitted
+        new_owner = _store(projection_sessions, ComplianceProjector("reporting_g1"))
+        second = asyncio.create_task(new_owner.apply(batch, _next_offsets(batch)))
+        await asyncio.sleep(0.5)
+        assert not second.done()  # it waits for the old owner's transaction
+        old_owner.release.set()
+        await first
         await second
         assert await _deltas(projection_sessions) == once

@@ -10,6 +10,9 @@ API (signatures stable; reporting's rebuild machinery uses the module functions)
 - `OffsetStore(consumer).store(session, next_offsets, last_event_times)`: in the caller's
   transaction, after applying; an offset never moves back, and a partition without an event time
   (its records all duplicates or dead letters) keeps the one it had.
+- `OffsetStore(consumer).lock(session, partitions) -> {(topic, partition): next offset}`: locks
+  those partitions' rows until the caller's transaction ends (creating the missing ones at 0), so
+  a second transaction of the consumer over them waits, then reads what the first stored.
 - `stored(session, consumers) -> list[StoredOffset]`: every stored offset of those consumers.
 - `latest_event_times(session, consumers) -> {consumer: (time, age in seconds)}`: per consumer,
   the newest event time it applied, and its age by the database's clock; consumers without one
@@ -54,6 +57,19 @@ _STORE = text(
 )
 
 
+_CREATE_MISSING = text(
+    "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)"
+    " SELECT :consumer, t, p, 0 FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[]))"
+    " AS u(t, p) ORDER BY t, p ON CONFLICT DO NOTHING"
+)
+_LOCK = text(
+    "SELECT topic, partition, next_offset FROM consumer_offsets"
+    " WHERE consumer = :consumer AND (topic, partition) IN"
+    " (SELECT * FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[])))"
+    " ORDER BY topic, partition FOR UPDATE"
+)
+
+
 class OffsetStore:
     def __init__(self, consumer: str) -> None:
         self.consumer = consumer
@@ -88,6 +104,22 @@ class OffsetStore:
                 "times": [times.get(key) for key in keys],
             },
         )
+
+    async def lock(
+        self, session: AsyncSession, partitions: Sequence[Partition]
+    ) -> dict[Partition, int]:
+        keys = sorted(set(partitions))  # one order for every transaction: no deadlock
+        if not keys:
+            return {}
+        parameters = {
+            "consumer": self.consumer,
+            "topics": [topic for topic, _ in keys],
+            "partitions": [partition for _, partition in keys],
+        }
+        # a row inserted here is uncommitted, so a concurrent insert of it waits on it too
+        await session.execute(_CREATE_MISSING, parameters)
+        result = await session.execute(_LOCK, parameters)
+        return {(topic, partition): offset for topic, partition, offset in result}
 
 
 async def stored(session: AsyncSession, consumers: Sequence[str]) -> list[StoredOffset]:

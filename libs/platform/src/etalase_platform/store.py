@@ -1,8 +1,9 @@
 """What a consumer keeps in its service's database, and the one transaction that keeps it.
 
 - `ConsumerStore.apply(deliveries, next_offsets)`: THE transaction of a consumer. It claims the
-  deliveries' ids in the inbox, has the projector apply those not applied before, stores the
-  partitions' next offsets, and commits, all or nothing.
+  deliveries' ids in the inbox (or, for a consumer without one, fences their partitions), has
+  the projector apply those not applied before, stores the partitions' next offsets, and
+  commits, all or nothing.
 - `ConsumerStore.stored_offsets(partitions)`: where the consumer resumes.
 - `forget_consumers(session, consumers)`: deletes those consumers' inbox ids and stored offsets,
   in the caller's transaction (a dropped projection generation, a consumer renamed). Signature
@@ -40,7 +41,14 @@ class ConsumerStore:
         """`keeps_inbox=False` for a projector that is idempotent by construction (applying an
         event again changes nothing): the stored offsets still keep redeliveries of applied
         records out, and an event published twice is simply applied twice, saving an insert
-        per event."""
+        per event.
+
+        Without an inbox, a batch first locks its partitions' stored offsets and drops what lies
+        below them. A rebalance can give a partition to a new owner (another process of the
+        group, or a replica in a rolling restart) while the old owner's batch is still in its
+        transaction: the new owner reads the same records from the offset that batch has not
+        moved yet. With the lock, whoever comes second waits for the first to commit, then skips
+        what it applied; the inbox does the same for the consumers that keep one."""
         self._sessions = sessions
         self._projector = projector
         self._tracer = tracer
@@ -78,7 +86,8 @@ class ConsumerStore:
         if not deliveries:
             return []
         if self._inbox is None:
-            fresh = list(deliveries)
+            stored = await self._offsets.lock(session, [(d.topic, d.partition) for d in deliveries])
+            fresh = [d for d in deliveries if d.offset >= stored[d.topic, d.partition]]
         else:
             fresh = await self._inbox.claim(session, deliveries)
         self._applied.inc(len(fresh))

@@ -5,7 +5,7 @@ pace of one core. A worker is a process of its own running the same `ProjectionS
 service, without HTTP: its consumers join the same consumer groups, so Kafka gives each process a
 share of the partitions, and it follows the generations table as every instance does (it starts a
 rebuild's consumers, promotes a caught-up rebuild under the advisory lock, stops retired ones).
-The stored offsets and `fence` keep a partition that changes hands from being applied twice.
+The platform's `ConsumerStore` keeps a partition that changes hands from being applied twice.
 
 The service starts its workers after migrating and stops them when it stops. A worker reads its
 settings as JSON from its stdin and exits when that closes, so it cannot outlive the service

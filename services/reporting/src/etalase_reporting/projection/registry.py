@@ -10,7 +10,6 @@ from etalase_platform.runtime import Subscription
 from etalase_reporting.projection.compliance import ComplianceProjector
 from etalase_reporting.projection.documents import DocumentsProjector
 from etalase_reporting.projection.entities import CatalogProjector, VendorsProjector
-from etalase_reporting.projection.fence import FencedProjector
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,7 @@ def subscriptions(generation: int, schema: str) -> list[tuple[Projection, Subscr
     subscribed = []
     for p in PROJECTIONS:
         name = p.consumer_name(generation)
-        # fenced: several processes share each group (see `fence`)
-        projector = FencedProjector(p.projector(schema), name)
-        subscribed.append((p, Subscription(name, p.topics, projector, p.inbox)))
+        subscribed.append((p, Subscription(name, p.topics, p.projector(schema), p.inbox)))
     return subscribed
 
 
