@@ -16,6 +16,7 @@ from typing import Any
 
 from bench.cpu import CpuMeter
 from bench.load import Answer, client, open_model, percentile
+from bench.rawhttp import RawClient
 from bench.scenario import Scenario
 from bench.watchers import CountWatcher, KafkaArrivals
 
@@ -75,7 +76,7 @@ async def measure(
     arrivals = KafkaArrivals(kafka)
     async with (
         client(reporting_url, 4) as reporting,
-        client(purchasing_url, MAX_IN_FLIGHT) as purchasing,
+        RawClient(purchasing_url, MAX_IN_FLIGHT) as purchasing,
     ):
         watcher = CountWatcher(reporting, scenario)
         # reporting first reads the order topic from its beginning, then every earlier order
@@ -94,7 +95,7 @@ async def measure(
                 started = time.perf_counter()
                 cpu_before = await meter.snapshot()
                 offered = await open_model(
-                    purchasing,
+                    purchasing.send,
                     scenario.next_order,
                     rate=rate,
                     duration_s=warmup_s + duration_s,

@@ -1,5 +1,5 @@
-"""Load generators over httpx: a closed loop of N clients (throughput) and an open model at a
-fixed arrival rate (latency under a given load).
+"""Load generators: a closed loop of N httpx clients (throughput, where wrk is missing) and an open
+model at a fixed arrival rate (latency under a given load) over any client's `send`.
 
 Closed loop: each client sends its next request when the previous one answered; requests finishing
 in the warm-up are not counted. Open model: request i is sent at start + i / rate whatever the
@@ -8,7 +8,7 @@ server is doing, so a slow server is not excused by the generator slowing down w
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,7 +150,7 @@ class OpenRun:
 
 
 async def open_model(
-    http: httpx.AsyncClient,
+    send_call: Callable[[Call], Awaitable[Answer]],
     next_call: NextCall,
     *,
     rate: float,
@@ -159,8 +159,8 @@ async def open_model(
     max_in_flight: int,
     give_up_after_s: float,
 ) -> OpenRun:
-    """Sends `rate * duration_s` requests on schedule, at most `max_in_flight` at once (the
-    client's connections; httpx slows down badly when many more requests queue inside it)."""
+    """Sends `rate * duration_s` requests on schedule through `send_call`, at most
+    `max_in_flight` at once (the client's connections)."""
     started = time.perf_counter()
     total = round(rate * duration_s)
     slots = asyncio.Semaphore(max_in_flight)
@@ -174,7 +174,7 @@ async def open_model(
             if time.perf_counter() - due > give_up_after_s:
                 dropped += 1
                 return
-            answer = await send(http, call)
+            answer = await send_call(call)
         on_answer(answer)
 
     for i in range(total):

@@ -41,7 +41,8 @@ METHOD = """\
 - **End-to-end freshness**: orders sent at a fixed arrival rate (open model: order i is due at
   start + i / rate, whether or not earlier ones answered; at most 64 in flight, and an order
   already 10 s overdue is not sent but counted as dropped, so an overloaded service shows as
-  such instead of stretching the run) while a poller reads
+  such instead of stretching the run; sent by `bench/rawhttp.py`, a keep-alive HTTP/1.1 client at
+  about 0.07 ms of CPU per request where httpx took 2 ms) while a poller reads
   `GET /compliance/opd?fiscal_year=&region_code=` as an auditor back to back. When an OPD's
   `placed.orders` grows, the orders it now covers (in the order of their 201s; one OPD's orders
   are serialised on its budget row) were first counted at the moment that read answered, so the
