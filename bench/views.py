@@ -8,13 +8,16 @@ migrated to head, from topics of the run's own holding N events.
 Purchasing's log: vendors registered (its vendors topic), then products listed, and price
 changes, TKDN certificates, delistings and relistings of them (its products topic). Catalog's:
 vendors registered, verified, with profile updates, a few suspended and reinstated. Rates run from
-the first batch to the last event applied (group joins are not counted).
+the first batch to the last event applied (group joins are not counted); CPU per event is this
+process's (the consumer's) and that of the PostgreSQL backends serving the view's database, from
+the consumer's start to the last event applied, with the machine's load average at the end.
 """
 
 import argparse
 import asyncio
 import importlib
 import json
+import os
 import random
 import time
 import uuid
@@ -51,6 +54,7 @@ from etalase_platform.runtime import Subscription
 from etalase_platform.settings import ServiceSettings
 from sqlalchemy import text
 
+from bench.cpu import CpuMeter
 from bench.environment import Infra
 
 BATCH: int = ServiceSettings.model_fields["consumer_batch_size"].default  # as services run
@@ -247,6 +251,8 @@ async def rate(
         inbox=subscription.inbox,
     )
     applied = text("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets")
+    meter = CpuMeter({}, infra.postgres, [url.rsplit("/", 1)[1]])
+    cpu_before = await meter.snapshot()
     await consumer.start()
     task = asyncio.create_task(consumer.run_forever())
     deadline = time.perf_counter() + TIME_LIMIT_S
@@ -260,6 +266,7 @@ async def rate(
                 task.result()
             await asyncio.sleep(0.05)
         finished = time.perf_counter()
+        cpu_after = await meter.snapshot()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -268,11 +275,19 @@ async def rate(
         await engine.dispose()
         await infra.delete_topics(list(topics.values()))
     assert projector.started is not None
+    cores = meter.usage(cpu_before, cpu_after)
+    cpu_s = {name: cores[name] * (cpu_after.at - cpu_before.at) for name in cores}
     return {
         "events": float(written),
         "applied": float(done),
         "per_s": done / (finished - projector.started),
         "stopped_at_limit": done < written,
+        "cpu_us_per_event": {
+            # this process, which the meter names so: here it runs the consumer
+            "consumer": cpu_s["load generator"] / max(done, 1) * 1e6,
+            "postgresql": cpu_s["postgresql"] / max(done, 1) * 1e6,
+        },
+        "load_average_1m": os.getloadavg()[0],
     }
 
 

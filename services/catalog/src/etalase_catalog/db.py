@@ -4,7 +4,9 @@ Tables get their own SQLAlchemy registry: other services also have a `vendors` t
 models may be imported into the same process (tests, tools), which one shared metadata forbids.
 """
 
-from dataclasses import asdict, dataclass
+import json
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -24,12 +26,14 @@ from sqlalchemy import (
     Index,
     Numeric,
     Text,
+    and_,
     func,
     literal_column,
     not_,
     or_,
     text,
 )
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
@@ -157,18 +161,6 @@ async def lock_vendor(session: AsyncSession, vendor_id: str, *, share: bool) -> 
     return (await session.exec(query)).first()
 
 
-async def lock_vendors(session: AsyncSession, vendor_ids: list[str]) -> list[VendorRow]:
-    """Vendor rows locked exclusively, in `vendor_id` order (as the consumer changing them)."""
-    query = (
-        select(VendorRow)
-        .where(col(VendorRow.vendor_id).in_(vendor_ids))
-        .order_by(col(VendorRow.vendor_id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return list(await session.exec(query))
-
-
 async def product_vendor_id(session: AsyncSession, product_id: str) -> str | None:
     query = select(ProductRow.vendor_id).where(ProductRow.product_id == product_id)
     return (await session.exec(query)).first()
@@ -180,35 +172,25 @@ async def lock_product(session: AsyncSession, product_id: str) -> ProductRow | N
     return (await session.exec(query.execution_options(populate_existing=True))).first()
 
 
+def _following(vendor_ids: list[str]) -> ColumnElement[bool]:
+    """The products of `vendor_ids` that a suspension or reinstatement may change."""
+    return and_(
+        col(ProductRow.vendor_id).in_(vendor_ids),
+        or_(
+            col(ProductRow.status) == ProductStatus.TAYANG,
+            col(ProductRow.delist_reason) == DelistReason.VENDOR_SUSPENDED,
+        ),
+    )
+
+
+_OLDEST_FIRST = (col(ProductRow.vendor_id), col(ProductRow.listed_at), col(ProductRow.product_id))
+
+
 async def lock_products_following_vendor(session: AsyncSession, vendor_id: str) -> list[ProductRow]:
     """The vendor's products a suspension or reinstatement may change, locked, oldest first."""
-    return (await lock_products_following_vendors(session, [vendor_id])).get(vendor_id, [])
-
-
-async def lock_products_following_vendors(
-    session: AsyncSession, vendor_ids: list[str]
-) -> dict[str, list[ProductRow]]:
-    """Per vendor of `vendor_ids` (whose rows are locked already), its products a suspension or
-    reinstatement may change, locked in one statement, oldest first."""
-    if not vendor_ids:
-        return {}
-    query = (
-        select(ProductRow)
-        .where(col(ProductRow.vendor_id).in_(vendor_ids))
-        .where(
-            or_(
-                col(ProductRow.status) == ProductStatus.TAYANG,
-                col(ProductRow.delist_reason) == DelistReason.VENDOR_SUSPENDED,
-            )
-        )
-        .order_by(col(ProductRow.vendor_id), col(ProductRow.listed_at), col(ProductRow.product_id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    following: dict[str, list[ProductRow]] = {}
-    for row in (await session.exec(query)).all():
-        following.setdefault(row.vendor_id, []).append(row)
-    return following
+    query = select(ProductRow).where(_following([vendor_id])).order_by(*_OLDEST_FIRST)
+    query = query.with_for_update().execution_options(populate_existing=True)
+    return list((await session.exec(query)).all())
 
 
 async def product_with_vendor(
@@ -220,6 +202,129 @@ async def product_with_vendor(
         .where(ProductRow.product_id == product_id)
     )
     return (await session.exec(query)).first()
+
+
+# --- the vendor view a batch at a time: Core statements over arrays, no ORM rows -----------------
+# (ORM rows built, compared and flushed per event cost more than the statements themselves)
+
+_VENDORS = VendorRow.__table__  # type: ignore[attr-defined]
+_PRODUCTS = ProductRow.__table__  # type: ignore[attr-defined]
+
+
+async def lock_vendor_views(session: AsyncSession, vendor_ids: list[str]) -> dict[str, VendorView]:
+    """The views of those of `vendor_ids` that have a row, locked exclusively in `vendor_id`
+    order, as the consumer changing them locks them."""
+    query = (
+        sa_select(*(_VENDORS.c[f.name] for f in fields(VendorView)))
+        .where(_VENDORS.c.vendor_id.in_(vendor_ids))
+        .order_by(_VENDORS.c.vendor_id)
+        .with_for_update()
+    )
+    connection = await session.connection()
+    return {row.vendor_id: entity(VendorView, row) for row in await connection.execute(query)}
+
+
+_VENDOR_COLUMNS = {
+    "vendor_id": "text",
+    "status": "text",
+    "legal_form": "text",
+    "scale": "text",
+    "region_code": "text",
+    "fact_versions": "jsonb",  # sent as JSON text: arrays of text need no codec of their own
+    "version": "integer",
+}
+_VENDOR_ARRAYS = ", ".join(
+    f"CAST(:{c} AS {'text' if t == 'jsonb' else t}[])" for c, t in _VENDOR_COLUMNS.items()
+)
+_VENDOR_VALUES = ", ".join(f"CAST(u.{c} AS {t})" for c, t in _VENDOR_COLUMNS.items())
+_VENDOR_SET = ", ".join(
+    f"{c} = CAST(u.{c} AS {t})" for c, t in _VENDOR_COLUMNS.items() if c != "vendor_id"
+)
+# Rows locked by `lock_vendor_views` are updated, the others inserted, in one round trip. A plain
+# INSERT, not an upsert: a row another transaction made since the lock (only while the group
+# rebalances) fails the batch, which is applied again and then finds it, rather than being
+# overwritten with what was folded without it.
+_WRITE_VENDORS = text(
+    f"""WITH u AS (
+        SELECT * FROM unnest({_VENDOR_ARRAYS}, CAST(:known AS boolean[]))
+            AS u({", ".join(_VENDOR_COLUMNS)}, known)
+    ), updated AS (
+        UPDATE vendors SET {_VENDOR_SET}, updated_at = :now
+        FROM u WHERE vendors.vendor_id = u.vendor_id AND u.known
+    )
+    INSERT INTO vendors ({", ".join(_VENDOR_COLUMNS)}, updated_at)
+    SELECT {_VENDOR_VALUES}, :now FROM u WHERE NOT u.known"""
+)
+
+
+async def write_vendor_views(
+    session: AsyncSession, views: list[VendorView], *, known: Collection[str], now: datetime
+) -> None:
+    """Each view onto its vendor's row: updated if `known` (locked by `lock_vendor_views`),
+    else created."""
+    if not views:
+        return
+    params: dict[str, Any] = {
+        name: [_sql(getattr(view, name)) for view in views] for name in _VENDOR_COLUMNS
+    }
+    params["known"] = [view.vendor_id in known for view in views]
+    params["now"] = now
+    connection = await session.connection()
+    await connection.execute(_WRITE_VENDORS, params)
+
+
+def _sql(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return value
+
+
+async def lock_products_following_vendors(
+    session: AsyncSession, vendor_ids: list[str]
+) -> dict[str, list[Product]]:
+    """Per vendor of `vendor_ids` (whose rows are locked already), its products a suspension or
+    reinstatement may change, locked in one statement, oldest first."""
+    if not vendor_ids:
+        return {}
+    query = sa_select(_PRODUCTS).where(_following(vendor_ids)).order_by(*_OLDEST_FIRST)
+    connection = await session.connection()
+    following: dict[str, list[Product]] = {}
+    for row in await connection.execute(query.with_for_update()):
+        following.setdefault(row.vendor_id, []).append(entity(Product, row))
+    return following
+
+
+# What following a vendor's status changes on a product (`domain.follow_vendor_status`).
+_FOLLOWED = text(
+    """UPDATE products SET status = u.status, delist_reason = u.delist_reason,
+        version = u.version, updated_at = u.updated_at
+    FROM unnest(
+        CAST(:product_ids AS text[]), CAST(:statuses AS text[]),
+        CAST(:delist_reasons AS text[]), CAST(:versions AS integer[]),
+        CAST(:updated_ats AS timestamptz[])
+    ) AS u(product_id, status, delist_reason, version, updated_at)
+    WHERE products.product_id = u.product_id"""
+)
+
+
+async def store_followers(session: AsyncSession, products: list[Product]) -> None:
+    """Products locked by `lock_products_following_vendors`, as their vendors' statuses left
+    them, in one statement."""
+    if not products:
+        return
+    connection = await session.connection()
+    await connection.execute(
+        _FOLLOWED,
+        {
+            "product_ids": [p.product_id for p in products],
+            "statuses": [p.status.value for p in products],
+            "delist_reasons": [_sql(p.delist_reason) for p in products],
+            "versions": [p.version for p in products],
+            "updated_ats": [p.updated_at for p in products],
+        },
+    )
 
 
 @dataclass(frozen=True)

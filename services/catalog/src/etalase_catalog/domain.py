@@ -121,6 +121,23 @@ def vendor_facts(event: Event) -> dict[str, Any]:
     return {}
 
 
+VendorEvent = (
+    VendorRegistered | VendorVerified | VendorProfileUpdated | VendorSuspended | VendorReinstated
+)
+"""The registration events that state facts about their vendor."""
+
+
+def hear(
+    view: VendorView, sequence: int, event: VendorEvent
+) -> tuple[VendorView, VendorStatus | None]:
+    """The view after `event`, and the status it newly gives the vendor (None when it sets no
+    newer status): the one its products then follow (`follow_vendor_status`)."""
+    after = view.heard(sequence, vendor_facts(event))
+    if after.fact_versions.get("status") == view.fact_versions.get("status"):
+        return after, None
+    return after, after.status
+
+
 def require_may_list(vendor: VendorView | None, vendor_id: str) -> VendorView:
     """The vendor must be verified and not suspended, as last heard from registration."""
     retry = "retry once registration's events have reached the catalog"

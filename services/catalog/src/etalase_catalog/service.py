@@ -8,19 +8,21 @@ sees them (a product relisted concurrently with a suspension is still taken down
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from etalase_events.models import Catalog, DelistReason, Event, VendorStatus
 from etalase_platform.auth import Principal, Role
+from etalase_platform.consumer import Delivery
 from etalase_platform.db import SessionFactory
 from etalase_platform.deps import Page, PageParams
 from etalase_platform.idempotency import StoredResponse, run_once
 from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Forbidden, NotFound
+from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_catalog import db, domain
@@ -181,62 +183,88 @@ def _actor(principal: Principal, product: Product) -> Actor:
 # --- the vendor view, from registration events ----------------------------------------------
 
 
-async def lock_vendors(session: AsyncSession, vendor_ids: set[str]) -> dict[str, db.VendorRow]:
-    """The rows of the vendors a batch of registration events is about, locked in one statement
-    (`hear_vendor_event` takes them, and adds those it creates)."""
-    return {row.vendor_id: row for row in await db.lock_vendors(session, sorted(vendor_ids))}
-
-
 async def hear_vendor_event(
-    session: AsyncSession,
-    vendor_id: str,
-    event: Event,
-    sequence: int,
-    *,
-    locked: dict[str, db.VendorRow] | None = None,
-    following: dict[str, list[db.ProductRow]] | None = None,
+    session: AsyncSession, vendor_id: str, event: domain.VendorEvent, sequence: int
 ) -> None:
-    """Apply a registration event in the consumer's transaction; a stale or repeated one is a
-    no-op. A new status delists or relists the vendor's products, with their events. `locked`
-    and `following`: the rows of `lock_vendors` and `db.lock_products_following_vendors`, when
-    the event is one of a batch (the products that a status change may touch stay among
-    `following` as the batch's events change them)."""
-    if locked is None:
-        row = await db.lock_vendor(session, vendor_id, share=False)
-    else:
-        row = locked.get(vendor_id)
+    """Apply one registration event in the consumer's transaction, through the ORM rows; a stale
+    or repeated one is a no-op. A new status delists or relists the vendor's products, with
+    their events. What `hear_vendor_events` must end as, one event at a time (its tests' oracle)."""
+    row = await db.lock_vendor(session, vendor_id, share=False)
     before = db.vendor_view(row) if row else VendorView(vendor_id)
-    after = before.heard(sequence, domain.vendor_facts(event))
+    after, status = domain.hear(before, sequence, event)
     if after is before:
         return
     now = _now()
     if row is None:
         row = db.VendorRow(vendor_id=vendor_id, updated_at=now)
         session.add(row)
-        if locked is not None:
-            locked[vendor_id] = row
     db.store_vendor(row, after, now)
-    status_news = after.fact_versions.get("status") != before.fact_versions.get("status")
-    if status_news and after.status is not None:
+    if status is not None:
         at = domain.status_change_time(event) or now
-        if following is None:
-            candidates = await db.lock_products_following_vendor(session, vendor_id)
-        else:
-            candidates = following.get(vendor_id, [])
-        await _products_follow(session, candidates, after.status, at)
+        rows = {
+            r.product_id: r for r in await db.lock_products_following_vendor(session, vendor_id)
+        }
+        products = [db.product(r) for r in rows.values()]
+        for product, product_event in domain.follow_vendor_status(status, products, at):
+            db.store_product(rows[product.product_id], product)
+            await _enqueue(session, product, product_event)
+
+
+async def hear_vendor_events(
+    session: AsyncSession, deliveries: Sequence[Delivery[domain.VendorEvent]]
+) -> None:
+    """Apply a batch of registration events in the consumer's transaction, ending as
+    `hear_vendor_event` one by one would: the batch's vendors locked in one statement, their
+    events folded in order by the domain's rule, the new views written in one statement; then,
+    if statuses changed, the products following them locked in one and written in one, and
+    their events enqueued in order, each within the trace of the vendor event behind it."""
+    now = _now()
+    read = await db.lock_vendor_views(session, sorted({d.event.vendor_id for d in deliveries}))
+    views = dict(read)
+    changed: set[str] = set()
+    moves: list[tuple[Delivery[domain.VendorEvent], VendorStatus]] = []
+    for delivery in deliveries:
+        vendor_id = delivery.event.vendor_id
+        before = views.get(vendor_id) or VendorView(vendor_id)
+        after, status = domain.hear(before, delivery.sequence, delivery.event)
+        if after is before:
+            continue
+        views[vendor_id] = after
+        changed.add(vendor_id)
+        if status is not None:
+            moves.append((delivery, status))
+    await db.write_vendor_views(session, [views[v] for v in sorted(changed)], known=read, now=now)
+    if moves:
+        await _products_follow(session, moves, now)
 
 
 async def _products_follow(
     session: AsyncSession,
-    candidates: list[db.ProductRow],
-    status: VendorStatus,
-    at: datetime,
+    moves: list[tuple[Delivery[domain.VendorEvent], VendorStatus]],
+    now: datetime,
 ) -> None:
-    rows = {r.product_id: r for r in candidates}
-    products = [db.product(row) for row in rows.values()]
-    for product, event in domain.follow_vendor_status(status, products, at):
-        db.store_product(rows[product.product_id], product)
-        await _enqueue(session, product, event)
+    """The products of the vendors whose status `moves` changed, in order, follow each change."""
+    following = await db.lock_products_following_vendors(
+        session, sorted({d.event.vendor_id for d, _ in moves})
+    )
+    followed: dict[str, Product] = {}
+    published: list[tuple[Delivery[domain.VendorEvent], list[Change]]] = []
+    for delivery, status in moves:
+        vendor_id = delivery.event.vendor_id
+        at = domain.status_change_time(delivery.event) or now
+        changes = domain.follow_vendor_status(status, following.get(vendor_id, []), at)
+        if not changes:
+            continue
+        moved = {product.product_id: product for product, _ in changes}
+        following[vendor_id] = [moved.get(p.product_id, p) for p in following[vendor_id]]
+        followed.update(moved)
+        published.append((delivery, changes))
+    await db.store_followers(session, [followed[p] for p in sorted(followed)])
+    for delivery, changes in published:
+        # published within the vendor event's trace, as event by event
+        with trace.use_span(delivery.span, end_on_exit=False):
+            for product, event in changes:
+                await _enqueue(session, product, event)
 
 
 # --- reads ------------------------------------------------------------------------------------
