@@ -2,10 +2,12 @@
 shared machine the load moves between runs, so each round measures the baseline, A and B back to
 back, and the CPU per order is compared rather than the rates alone.
 
-    git archive <rev> services/purchasing | tar -x -C /tmp/before
-    uv run python -m bench.write_path_ab --a /tmp/before/services/purchasing/src [--rounds 2]
+    git archive <rev> services/purchasing libs/platform | tar -x -C /tmp/before
+    uv run python -m bench.write_path_ab --a /tmp/before/services/purchasing/src \
+        --a /tmp/before/libs/platform/src [--rounds 2]
 
-A is purchasing from the given source directory (put first on its PYTHONPATH; by default the
+A is purchasing from the given source directories (each --a put first on its PYTHONPATH, in the
+order given: purchasing's and the platform's, when the change is in both; by default the
 working tree's too, e.g. to compare a database URL option given with --a-url-query), B the
 working tree's. Needs KAFKA_BOOTSTRAP_SERVERS and ETALASE_POSTGRES_URL like `python -m bench`;
 the topics must exist (deploy/topics.py).
@@ -32,7 +34,7 @@ log = logging.getLogger("bench.write_path_ab")
 
 
 async def _purchasing(
-    infra: Infra, label: str, logs: Path, source: str | None, url_query: str = ""
+    infra: Infra, label: str, logs: Path, sources: list[str], url_query: str = ""
 ) -> Server:
     port = free_port()
     group = f"bench.{infra.run_id}.{label}"
@@ -45,8 +47,8 @@ async def _purchasing(
         "PURCHASING_DATABASE_URL": await infra.new_database(label) + url_query,
         "PURCHASING_CONSUMER_GROUP": group,
     }
-    if source:
-        env["PYTHONPATH"] = os.pathsep.join([source, env.get("PYTHONPATH", "")]).rstrip(":")
+    if sources:
+        env["PYTHONPATH"] = os.pathsep.join([*sources, env.get("PYTHONPATH", "")]).rstrip(":")
     command = [sys.executable, "-m", "etalase_purchasing.main"]
     return _spawn(label, command, env, logs, port)
 
@@ -90,7 +92,7 @@ async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     servers: list[Server] = []
     try:
         a = await _purchasing(infra, "purchasing_a", logs, args.a, args.a_url_query)
-        b = await _purchasing(infra, "purchasing_b", logs, None)
+        b = await _purchasing(infra, "purchasing_b", logs, [])
         base = await _baseline(infra, logs)
         servers = [a, b, base]
         databases = dict(zip(("a", "b", "baseline"), infra.created_databases, strict=True))
@@ -116,7 +118,12 @@ async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--a", help="purchasing's src directory for A (default: the working tree)")
+    parser.add_argument(
+        "--a",
+        action="append",
+        default=[],
+        help="a src directory for A, first on its path (repeatable; default: the working tree)",
+    )
     parser.add_argument(
         "--a-url-query", default="", help="appended to A's database URL, e.g. ?ssl=disable"
     )

@@ -13,8 +13,8 @@ from aiokafka import AIOKafkaConsumer
 from etalase_events.codec import decode
 from etalase_platform.consumer import IdempotentConsumer
 from etalase_platform.db import create_engine, session_factory, upgrade_to_head
-from etalase_platform.outbox import OutboxRelay, enqueue, kafka_producer
-from sqlalchemy import text
+from etalase_platform.outbox import ENQUEUE_SQL, OutboxRelay, enqueue, kafka_producer
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory, eventually
@@ -154,6 +154,42 @@ async def test_a_rolled_back_transaction_publishes_nothing(
     assert published == 1
     values = await _read_all(infra.kafka, topic, expected=1)
     assert [decode(v).event.vendor_id for v in values] == ["v-committed"]  # type: ignore[attr-defined]
+    await engine.dispose()
+
+
+async def test_an_event_enqueued_along_the_callers_statement_is_written_by_it(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
+) -> None:
+    topic = await new_topic("along")
+    _, engine = await _database(new_database)
+    sessions = session_factory(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE things (id TEXT PRIMARY KEY)"))
+    # the caller's change and the outbox row in one statement: one round trip
+    along = text(f"WITH queued AS ({ENQUEUE_SQL}) INSERT INTO things (id) VALUES (:id)")
+    executed: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: executed.append(a[2]))
+
+    async with sessions() as session, session.begin():
+        await enqueue(
+            session,
+            verified("v-along"),
+            source="t",
+            subject="a",
+            sequence=1,
+            topic=topic,
+            along=(along, {"id": "thing-1"}),
+        )
+    assert len(executed) == 1
+    assert await _count(engine, "SELECT count(*) FROM things WHERE id = 'thing-1'") == 1
+    producer = kafka_producer(infra.kafka, "relay")
+    await producer.start()
+    try:
+        assert await OutboxRelay(engine, producer, service="test").publish_batch() == 1
+    finally:
+        await producer.stop()
+    values = await _read_all(infra.kafka, topic, expected=1)
+    assert [decode(v).event.vendor_id for v in values] == ["v-along"]  # type: ignore[attr-defined]
     await engine.dispose()
 
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from etalase_events.models import Catalog, LegalForm, Scale
+from etalase_platform import outbox
 from etalase_platform.models import TextEnum
 from etalase_platform.scope import covered_by
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Numeric,
+    TextClause,
     bindparam,
     func,
     text,
@@ -209,7 +211,8 @@ _PLACED = (
 """The columns a placed order sets (the others are its later changes)."""
 _PLACE_ORDER = text(
     "WITH spent AS (UPDATE budgets SET committed_idr = committed_idr + :total_idr"
-    " WHERE fiscal_year = :fiscal_year AND opd_code = :opd_code)"
+    " WHERE fiscal_year = :fiscal_year AND opd_code = :opd_code),"
+    f" queued AS ({outbox.ENQUEUE_SQL})"
     f" INSERT INTO orders ({', '.join(_PLACED)}) VALUES ({', '.join(':' + c for c in _PLACED)})"
 ).bindparams(bindparam("lines", type_=JSONB))
 
@@ -280,11 +283,11 @@ async def get_order(session: AsyncSession, order_id: str, *, lock: bool = False)
     return (await session.exec(statement)).first()
 
 
-async def insert_placed_order(session: AsyncSession, order: Order) -> None:
-    """The order's row, and its total added to its budget's committed spend, in one statement
-    (one round trip; the caller holds the budget row's lock)."""
-    connection = await session.connection()
-    await connection.execute(_PLACE_ORDER, {column: getattr(order, column) for column in _PLACED})
+def placing(order: Order) -> tuple[TextClause, dict[str, Any]]:
+    """The statement writing the order's row, adding its total to its budget's committed spend,
+    and writing its event's outbox row (for `enqueue(..., along=)`: one round trip; the caller
+    holds the budget row's lock)."""
+    return _PLACE_ORDER, {column: getattr(order, column) for column in _PLACED}
 
 
 async def list_orders(

@@ -236,10 +236,15 @@ async def _place_order(
         cancelled_at=None,
         cancel_reason=None,
     )
-    # the order and its total on the budget row, written under the row's lock
-    await db.insert_placed_order(session, order)
+    # the order, its total on the budget row and its event in one statement, under the row's lock
     await enqueue(
-        session, event, source=SOURCE, subject=order.order_id, sequence=1, time=event.placed_at
+        session,
+        event,
+        source=SOURCE,
+        subject=order.order_id,
+        sequence=1,
+        time=event.placed_at,
+        along=db.placing(order),
     )
     return respond(OrderPublic, order)
 
