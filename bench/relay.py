@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-from etalase_events.codec import encode
+from etalase_events.codec import encode, kafka_headers
 from etalase_events.envelope import new_envelope
 from etalase_events.samples import ORDER_ID, SAMPLES
 from etalase_platform.db import create_engine, upgrade_to_head
-from etalase_platform.outbox import OutboxRelay, bucket_of, kafka_headers, kafka_producer
+from etalase_platform.outbox import OutboxRelay, bucket_of, kafka_producer
 from etalase_platform.telemetry import setup_tracing
 
 from bench.environment import Infra, libpq_url
@@ -54,7 +54,8 @@ class RecordFactory:
         return len(self._template.encode())
 
 
-async def _write_outbox(url: str, topic: str, records: list[Record]) -> None:
+async def _write_outbox(url: str, topic: str, records: list[Record], *, traced: bool) -> None:
+    traceparent = TRACEPARENT if traced else None
     connection = await asyncpg.connect(libpq_url(url))
     try:
         await connection.copy_records_to_table(
@@ -70,7 +71,7 @@ async def _write_outbox(url: str, topic: str, records: list[Record]) -> None:
                 "traceparent",
             ],
             records=[
-                (r.event_id, topic, r.key, bucket_of(r.key), 1, EVENT_TYPE, r.payload, TRACEPARENT)
+                (r.event_id, topic, r.key, bucket_of(r.key), 1, EVENT_TYPE, r.payload, traceparent)
                 for r in records
             ],
         )
@@ -90,13 +91,18 @@ def _rate(events: int, elapsed_s: float, cpu_s: float) -> Rate:
     return Rate(events / elapsed_s, cpu_s / events * 1e6)
 
 
-async def relay_rate(infra: Infra, records: list[Record]) -> Rate:
+async def relay_rate(infra: Infra, records: list[Record], *, traced: bool = True) -> Rate:
     """Events/s from unpublished outbox rows to Kafka acks, through one relay as a service runs it
-    (tracing set up as in the services, default batch size)."""
-    url = await infra.new_database("relay")
+    (tracing set up as in the services, default batch size).
+
+    `traced` rows carry a sampled request's `traceparent`, as every row a service writes while
+    handling a request does (the services sample every trace), so each gets a producer span; the
+    others carry none, as rows written outside any trace."""
+    # one database per measurement: a run measures traced and untraced rows
+    url = await infra.new_database(f"relay_{uuid.uuid4().hex[:8]}")
     await upgrade_to_head(MIGRATIONS, url)
     topic = await infra.new_topic("relay")
-    await _write_outbox(url, topic, records)
+    await _write_outbox(url, topic, records, traced=traced)
     setup_tracing("bench-relay", otlp_endpoint=None, trace_file=None)
     engine = create_engine(url)
     producer = kafka_producer(infra.kafka, "bench-relay")
@@ -120,7 +126,7 @@ async def raw_rate(infra: Infra, records: list[Record]) -> Rate:
     topic = await infra.new_topic("raw-producer")
     producer = kafka_producer(infra.kafka, "bench-raw")
     await producer.start()
-    headers = [*kafka_headers(EVENT_TYPE), ("traceparent", TRACEPARENT.encode())]
+    headers = kafka_headers(EVENT_TYPE, traceparent=TRACEPARENT)
     try:
         started, cpu = time.perf_counter(), time.process_time()
         pending = []
@@ -146,6 +152,7 @@ async def measure(infra: Infra, events: int) -> dict[str, float]:
     records = [factory.make() for _ in range(events)]
     raw = await raw_rate(infra, records)
     relay = await relay_rate(infra, records)
+    untraced = await relay_rate(infra, records, traced=False)
     return {
         "events": events,
         "message_bytes": factory.size,
@@ -154,4 +161,7 @@ async def measure(infra: Infra, events: int) -> dict[str, float]:
         "ratio": relay.per_s / raw.per_s,
         "raw_cpu_us_per_event": raw.cpu_us_per_event,
         "relay_cpu_us_per_event": relay.cpu_us_per_event,
+        "untraced_relay_per_s": untraced.per_s,
+        "untraced_ratio": untraced.per_s / raw.per_s,
+        "untraced_relay_cpu_us_per_event": untraced.cpu_us_per_event,
     }

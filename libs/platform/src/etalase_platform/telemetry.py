@@ -85,9 +85,19 @@ def setup_tracing(
 
 def current_trace_headers() -> tuple[str | None, str | None]:
     """The active span's ``traceparent`` and ``tracestate``, if a span is recording."""
-    carrier: dict[str, str] = {}
-    _propagator.inject(carrier)
-    return carrier.get("traceparent"), carrier.get("tracestate")
+    return trace_headers(trace.get_current_span().get_span_context())
+
+
+def trace_headers(span_context: trace.SpanContext) -> tuple[str | None, str | None]:
+    """A span's ``traceparent`` and ``tracestate``, written as the W3C propagator's `inject`
+    writes them (without its carrier and context round trip: the relay makes one per record)."""
+    if not span_context.is_valid:
+        return None, None
+    traceparent = (
+        f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}"
+        f"-{span_context.trace_flags:02x}"
+    )
+    return traceparent, span_context.trace_state.to_header() or None
 
 
 def context_from_headers(headers: Sequence[tuple[str, bytes]] | Mapping[str, str]) -> Context:
@@ -98,8 +108,11 @@ def context_from_headers(headers: Sequence[tuple[str, bytes]] | Mapping[str, str
     return _propagator.extract(carrier, context=otel_context.Context())
 
 
-def span_context_from_traceparent(traceparent: str) -> trace.SpanContext | None:
-    """The remote span a W3C ``traceparent`` names (to link to), or None if it is not one."""
+def span_context_from_traceparent(
+    traceparent: str, tracestate: str | None = None
+) -> trace.SpanContext | None:
+    """The remote span a W3C ``traceparent`` (and its ``tracestate``) names, or None if it is
+    not one."""
     parts = traceparent.split("-")
     if len(parts) < 4 or len(parts[0]) != 2 or len(parts[1]) != 32 or len(parts[2]) != 16:
         return None
@@ -109,7 +122,18 @@ def span_context_from_traceparent(traceparent: str) -> trace.SpanContext | None:
         return None
     if parts[0] == "ff" or not trace_id or not span_id:
         return None
-    return trace.SpanContext(trace_id, span_id, is_remote=True, trace_flags=trace.TraceFlags(flags))
+    return trace.SpanContext(
+        trace_id,
+        span_id,
+        is_remote=True,
+        trace_flags=trace.TraceFlags(flags),
+        trace_state=trace.TraceState.from_header([tracestate]) if tracestate else None,
+    )
+
+
+def as_parent(span_context: trace.SpanContext) -> Context:
+    """A context whose current span is `span_context`, for a span started as its child."""
+    return trace.set_span_in_context(trace.NonRecordingSpan(span_context), Context())
 
 
 def tracer(name: str) -> trace.Tracer:
