@@ -3,9 +3,18 @@ to a raw aiokafka producer sending the same records with the same settings (acks
 
 Both send OrderPlaced envelopes of the sample's size, with a fresh order id per record so that
 keys spread over partitions and buckets as they do in production.
+
+`python -m bench.relay --a OUTBOX_PY [--events N] [--rounds R]` compares another build's relay
+(A: its outbox.py, e.g. `git show main:libs/platform/src/etalase_platform/outbox.py`) with the
+working tree's (B) in turns, each round next to the raw producer, for traced and untraced rows:
+on a shared machine only figures of one round compare. Needs the environment of `python -m bench`.
 """
 
+import argparse
 import asyncio
+import importlib.util
+import json
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -91,7 +100,13 @@ def _rate(events: int, elapsed_s: float, cpu_s: float) -> Rate:
     return Rate(events / elapsed_s, cpu_s / events * 1e6)
 
 
-async def relay_rate(infra: Infra, records: list[Record], *, traced: bool = True) -> Rate:
+async def relay_rate(
+    infra: Infra,
+    records: list[Record],
+    *,
+    traced: bool = True,
+    relay_class: type[OutboxRelay] = OutboxRelay,
+) -> Rate:
     """Events/s from unpublished outbox rows to Kafka acks, through one relay as a service runs it
     (tracing set up as in the services, default batch size).
 
@@ -108,7 +123,7 @@ async def relay_rate(infra: Infra, records: list[Record], *, traced: bool = True
     producer = kafka_producer(infra.kafka, "bench-relay")
     await producer.start()
     try:
-        relay = OutboxRelay(engine, producer, service="bench")
+        relay = relay_class(engine, producer, service="bench")
         started, cpu = time.perf_counter(), time.process_time()
         published = 0
         while published < len(records):
@@ -165,3 +180,50 @@ async def measure(infra: Infra, events: int) -> dict[str, float]:
         "untraced_ratio": untraced.per_s / raw.per_s,
         "untraced_relay_cpu_us_per_event": untraced.cpu_us_per_event,
     }
+
+
+def _relay_class(outbox_py: str) -> type[OutboxRelay]:
+    spec = importlib.util.spec_from_file_location("bench_relay_a", outbox_py)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    relay_class: type[OutboxRelay] = module.OutboxRelay
+    return relay_class
+
+
+async def compare(infra: Infra, events: int, rounds: int, a: type[OutboxRelay]) -> None:
+    factory = RecordFactory()
+    records = [factory.make() for _ in range(events)]
+    for round_ in range(rounds):
+        raw = await raw_rate(infra, records)
+        figures = {"round": round_, "raw_per_s": raw.per_s, "raw_cpu_us": raw.cpu_us_per_event}
+        for rows in ("traced", "untraced"):
+            for label, relay_class in (("a", a), ("b", OutboxRelay)):
+                rate = await relay_rate(
+                    infra, records, traced=rows == "traced", relay_class=relay_class
+                )
+                figures[f"{label}_{rows}_ratio"] = round(rate.per_s / raw.per_s, 2)
+                figures[f"{label}_{rows}_cpu_us"] = round(rate.cpu_us_per_event, 1)
+        figures["load_average"] = os.getloadavg()[0]
+        print(json.dumps(figures), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--a", required=True, help="outbox.py of the relay to compare with")
+    parser.add_argument("--events", type=int, default=40_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    infra = Infra.from_environment()
+
+    async def run() -> None:
+        try:
+            await compare(infra, args.events, args.rounds, _relay_class(args.a))
+        finally:
+            await infra.drop_databases()
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
