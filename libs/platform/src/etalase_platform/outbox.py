@@ -242,10 +242,10 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Claim, publish and mark rows in one transaction; returns how many were published.
 
-        Up to `batches_per_transaction` batches, each claimed while the previous one's
-        acknowledgements are in flight."""
+        Up to `batches_per_transaction` batches, each claimed while the previous one is queued
+        and its acknowledgements are in flight."""
         # the relay's own SQL (polled many times a second) would drown the traces; its publish
-        # spans are created by hand and link each request's trace
+        # spans are created by hand, each a child of the request that wrote its row
         with suppress_instrumentation():
             return await self._publish_batches()
 
