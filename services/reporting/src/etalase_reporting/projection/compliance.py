@@ -44,10 +44,11 @@ _STAGE_OF: dict[type[OrderEvent], tuple[str, str]] = {
     OrderCancelled: ("cancelled", "cancelled_at"),
 }
 """The stage each order event sets, and the field of its moment."""
-ORDER_EVENTS = tuple(_STAGE_OF)
 _STAMP_AT = {stage: CHANGE_COLUMNS.index(f"{stage}_event_id") for stage in STAGES}
 """Where a stage's (event_id, sequence, at) begin in a row of `order_changes`."""
 _PLACEMENT_AT = slice(1, 1 + len(PLACEMENT))
+_UNSET = (None,) * (len(CHANGE_COLUMNS) - 1)
+_NO_FLAGGED_LINES = "[]"
 
 BUDGET_COLUMNS: list[Column] = typed(
     tables.budget_allocations, [column.name for column in tables.budget_allocations.columns]
@@ -67,24 +68,17 @@ class ComplianceProjector:
         self._merge = text(merge_statement(schema))
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        budgets: list[tuple[BudgetAllocated, Delivery]] = []
-        orders: list[tuple[OrderEvent, Delivery]] = []
-        for delivery in deliveries:
-            event = delivery.event
-            if isinstance(event, BudgetAllocated):
-                budgets.append((event, delivery))
-            elif isinstance(event, ORDER_EVENTS):
-                orders.append((event, delivery))
+        budgets = [d for d in deliveries if isinstance(d.event, BudgetAllocated)]
         if budgets:
             await self._record_budgets(session, budgets)
-        if orders:
-            await self._record_orders(session, orders)
+        changes = _order_changes(deliveries)
+        if changes:
+            await self._record_orders(session, changes)
 
-    async def _record_budgets(
-        self, session: AsyncSession, budgets: list[tuple[BudgetAllocated, Delivery]]
-    ) -> None:
+    async def _record_budgets(self, session: AsyncSession, budgets: list[Delivery]) -> None:
         rows: dict[str, tuple[Any, ...]] = {}
-        for event, delivery in budgets:
+        for delivery in budgets:
+            event: BudgetAllocated = delivery.event  # type: ignore[assignment]
             _check_fits(event.pagu_idr, delivery)
             rows[delivery.event_id] = (
                 event.fiscal_year,
@@ -100,45 +94,58 @@ class ComplianceProjector:
             session, self._insert_budgets, BUDGET_COLUMNS, list(rows.values()), key_width=3
         )
 
-    async def _record_orders(
-        self, session: AsyncSession, orders: list[tuple[OrderEvent, Delivery]]
-    ) -> None:
-        changes = _order_changes(orders)
+    async def _record_orders(self, session: AsyncSession, changes: list[list[Any]]) -> None:
         await session.execute(self._create_changes)
-        # COPY: binary rows, far cheaper to encode and to insert than a statement's arrays
+        # COPY: binary rows, cheaper to encode than a statement's arrays (1.0-1.5 µs less of the
+        # consumer's CPU per event than unnest, whose three fewer round trips per batch did not
+        # show in the rate)
         pooled = await (await session.connection()).get_raw_connection()
         driver: asyncpg.Connection = pooled.driver_connection
         await driver.copy_records_to_table("order_changes", records=changes, columns=CHANGE_COLUMNS)
         await session.execute(self._merge)
 
 
-def _order_changes(orders: list[tuple[OrderEvent, Delivery]]) -> list[list[Any]]:
-    """One row of `order_changes` per order: per stage the event with the lowest (sequence,
-    event id) of the batch, and with the placed stage what its OrderPlaced says."""
+def _order_changes(deliveries: Sequence[Delivery]) -> list[list[Any]]:
+    """One row of `order_changes` per order of the batch: per stage the event with the lowest
+    (sequence, event id), and with the placed stage what its OrderPlaced says. One pass over the
+    batch, with the lookups hoisted: it runs for every event of a catch-up."""
     rows: dict[str, list[Any]] = {}
-    for event, delivery in orders:
-        stage, moment = _STAGE_OF[type(event)]
-        if isinstance(event, OrderPlaced):
-            _check_fits(event.total_idr, delivery)
-        row = rows.get(event.order_id)
-        if row is None:
-            row = rows[event.order_id] = [event.order_id, *(None,) * (len(CHANGE_COLUMNS) - 1)]
-        at = _STAMP_AT[stage]
-        if row[at] is not None and (row[at + 1], row[at]) <= (delivery.sequence, delivery.event_id):
+    stage_of, stamp_at, unset = _STAGE_OF, _STAMP_AT, _UNSET
+    for delivery in deliveries:
+        event: Any = delivery.event  # an OrderEvent once its type has a stage
+        stage = stage_of.get(type(event))
+        if stage is None:
             continue
-        row[at : at + 3] = (delivery.event_id, delivery.sequence, getattr(event, moment))
-        if isinstance(event, OrderPlaced):
-            classes = classify(event)
-            row[_PLACEMENT_AT] = (
-                event.fiscal_year,
-                event.opd_code,
-                event.region_code,
-                *classes.amounts,
-                classes.reserved_package_violation,
-                classes.pdn_substitution_lines,
-                _flagged_lines(event),
-            )
+        placed = event if isinstance(event, OrderPlaced) else None
+        if placed is not None:
+            _check_fits(placed.total_idr, delivery)
+        order_id = event.order_id
+        row = rows.get(order_id)
+        if row is None:
+            row = rows[order_id] = [order_id, *unset]
+        at = stamp_at[stage[0]]
+        sequence, event_id = delivery.sequence, delivery.event_id
+        if row[at] is not None and (row[at + 1], row[at]) <= (sequence, event_id):
+            continue
+        row[at : at + 3] = (event_id, sequence, getattr(event, stage[1]))
+        if placed is not None:
+            row[_PLACEMENT_AT] = _placement(placed)
     return list(rows.values())
+
+
+def _placement(order: OrderPlaced) -> tuple[Any, ...]:
+    classes = classify(order)
+    return (
+        order.fiscal_year,
+        order.opd_code,
+        order.region_code,
+        *classes.amounts,
+        classes.reserved_package_violation,
+        classes.pdn_substitution_lines,
+        # most orders flag no line (the count is of the lines `_flagged_lines` keeps): their
+        # JSON is a constant rather than a dumps
+        _flagged_lines(order) if classes.pdn_substitution_lines else _NO_FLAGGED_LINES,
+    )
 
 
 def _flagged_lines(order: OrderPlaced) -> str:
