@@ -19,6 +19,9 @@ from bench.load import Answer, Call
 
 _END_OF_HEAD = b"\r\n\r\n"
 TIMEOUT_S = 60.0
+IDLE_LIMIT_S = 2.0
+"""A connection idle longer is not reused: uvicorn closes them after 5 s."""
+_CLOSED_UNDER_US = (asyncio.IncompleteReadError, ConnectionError)
 
 
 class ProtocolError(Exception):
@@ -29,6 +32,9 @@ class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.idle_since = time.monotonic()
+        self.fresh = True
+        """Not yet used for an exchange: a failure on it is the server's, not a stale close."""
 
     async def exchange(self, request: bytes) -> tuple[int, bytes, bool]:
         """(status, body, whether the server keeps the connection open)"""
@@ -98,25 +104,45 @@ class RawClient:
         request = self._request(call)
         async with self._slots:
             sent_at = time.perf_counter()
-            connection = self._idle.pop() if self._idle else None
+            connection = self._reusable()
             try:
                 async with asyncio.timeout(TIMEOUT_S):
-                    if connection is None:
-                        connection = _Connection(
-                            *await asyncio.open_connection(self._host, self._port)
-                        )
-                    status, raw, keep = await connection.exchange(request)
+                    try:
+                        if connection is None:
+                            connection = await self._open()
+                        status, raw, keep = await connection.exchange(request)
+                    except _CLOSED_UNDER_US:
+                        if connection is None or connection.fresh:
+                            raise
+                        # the server closed the kept connection as we reused it (its idle
+                        # timeout): it never read the request, so send it once on a new one
+                        connection.close()
+                        connection = await self._open()
+                        status, raw, keep = await connection.exchange(request)
             except (OSError, asyncio.IncompleteReadError, ProtocolError, TimeoutError) as error:
                 if connection is not None:
                     connection.close()
                 return Answer(call, 0, sent_at, time.perf_counter(), repr(error))
             answered_at = time.perf_counter()
             if keep:
+                connection.fresh = False
+                connection.idle_since = time.monotonic()
                 self._idle.append(connection)
             else:
                 connection.close()
         body: Any = json.loads(raw) if raw else None
         return Answer(call, status, sent_at, answered_at, body)
+
+    def _reusable(self) -> _Connection | None:
+        while self._idle:
+            connection = self._idle.pop()
+            if time.monotonic() - connection.idle_since < IDLE_LIMIT_S:
+                return connection
+            connection.close()
+        return None
+
+    async def _open(self) -> _Connection:
+        return _Connection(*await asyncio.open_connection(self._host, self._port))
 
 
 async def _cpu_per_request(url: str, path: str, requests: int, connections: int) -> None:

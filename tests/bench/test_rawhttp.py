@@ -39,10 +39,14 @@ async def chunked() -> StreamingResponse:
     return StreamingResponse(parts(), media_type="application/json")
 
 
+KEEP_ALIVE_S = 1  # uvicorn closes a connection idle this long (5 s by default)
+
+
 @pytest.fixture
 async def base_url() -> AsyncIterator[str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    config = uvicorn.Config(app, port=port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S)
+    server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.01)
@@ -72,6 +76,16 @@ async def test_connections_are_kept_open_and_reopened_after_a_close(base_url: st
         answers = await asyncio.gather(*(http.send(Call("/echo", {"n": n})) for n in range(10)))
     assert [a.body["body"]["n"] for a in answers] == list(range(10))
     assert len(peers) == 3  # the closed one replaced by two, never more than two at once
+
+
+async def test_a_connection_the_server_closed_while_idle_is_not_a_failed_request(
+    base_url: str,
+) -> None:
+    async with RawClient(base_url, 4) as http:
+        assert (await http.send(Call("/echo", {"n": 1}))).status == 201
+        await asyncio.sleep(KEEP_ALIVE_S + 0.5)  # the server has closed the idle connection
+        again = await http.send(Call("/echo", {"n": 2}))
+    assert (again.status, again.body["body"]) == (201, {"n": 2})
 
 
 async def test_a_server_that_is_not_there_is_status_0_not_an_exception() -> None:
