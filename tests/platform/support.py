@@ -5,10 +5,25 @@ from pathlib import Path
 
 from etalase_events.models import VendorVerified
 from etalase_platform.consumer import Delivery
+from etalase_platform.telemetry import setup_tracing
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def recorded_spans() -> InMemorySpanExporter:
+    """Tracing set up as in a service, with every span it ends also kept here for the test."""
+    setup_tracing("tests", otlp_endpoint=None, trace_file=None)
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
 
 
 def verified(vendor_id: str) -> VendorVerified:

@@ -8,15 +8,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from etalase_platform.db import create_engine, session_factory, upgrade_to_head
 from etalase_platform.outbox import OutboxRelay, enqueue, kafka_producer
-from etalase_platform.telemetry import setup_tracing
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory
-from tests.platform.support import MIGRATIONS, verified
+from tests.platform.support import MIGRATIONS, recorded_spans, verified
 
 pytestmark = pytest.mark.infra
 
@@ -77,11 +73,7 @@ async def _relay(
 async def test_a_sampled_rows_record_carries_its_publish_span_child_of_the_row_span(
     infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
 ) -> None:
-    setup_tracing("tests", otlp_endpoint=None, trace_file=None)
-    provider = trace.get_tracer_provider()
-    assert isinstance(provider, TracerProvider)
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter = recorded_spans()
     topic = await new_topic("relay-trace", partitions=1)
     sampled, unsampled, untraced = (str(uuid.uuid4()) for _ in range(3))
 

@@ -7,14 +7,11 @@ import pytest
 from etalase_platform.consumer import IdempotentConsumer
 from etalase_platform.db import create_engine, session_factory, upgrade_to_head
 from etalase_platform.outbox import OutboxRelay, enqueue, kafka_producer
-from etalase_platform.telemetry import setup_tracing, tracer
+from etalase_platform.telemetry import tracer
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory, eventually
-from tests.platform.support import MIGRATIONS, RecordEffects, verified
+from tests.platform.support import MIGRATIONS, RecordEffects, recorded_spans, verified
 
 pytestmark = pytest.mark.infra
 
@@ -22,11 +19,7 @@ pytestmark = pytest.mark.infra
 async def test_the_consumer_span_continues_the_request_trace(
     infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
 ) -> None:
-    setup_tracing("tests", otlp_endpoint=None, trace_file=None)
-    provider = trace.get_tracer_provider()
-    assert isinstance(provider, TracerProvider)
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter = recorded_spans()
 
     topic = await new_topic("trace", partitions=1)
     source = f"test/{uuid.uuid4()}"
