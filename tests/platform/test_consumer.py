@@ -183,6 +183,42 @@ async def test_without_an_inbox_a_republished_event_is_applied_again_and_none_is
     await engine.dispose()
 
 
+@pytest.mark.parametrize("inbox", [False, True])
+async def test_a_topic_recreated_under_stored_offsets_is_read_from_its_start(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory, inbox: bool
+) -> None:
+    """The database kept offsets of an earlier log of the topic, far beyond the new log's end
+    (a new cluster, or the topics deleted and made again): the new log is applied all the same,
+    and its offsets are stored from its start."""
+    topic = await new_topic("recreated", partitions=1)
+    source = f"test/{uuid.uuid4()}"
+    await _produce(infra.kafka, topic, [_valid(source, name) for name in "abc"])
+    consumer, engine, producer = await _consumer(
+        infra, new_database, topic, RecordEffects(source), inbox=inbox
+    )
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)"
+                " VALUES ('effects', :topic, 0, 275)"
+            ),
+            {"topic": topic},
+        )
+    async with _Running(consumer):
+
+        async def all_applied() -> bool:
+            return len(await _effects(engine)) == 3
+
+        await eventually(all_applied)
+    async with engine.connect() as connection:
+        stored = await connection.scalar(
+            text("SELECT next_offset FROM consumer_offsets WHERE consumer = 'effects'")
+        )
+    assert stored == 3
+    await producer.stop()
+    await engine.dispose()
+
+
 class _FlakyDatabase(RecordEffects):
     """Fails the first attempts as a database connection loss would."""
 

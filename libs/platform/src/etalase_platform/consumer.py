@@ -8,10 +8,13 @@ For each batch of records:
 3. only after that commit are the offsets committed to Kafka.
 
 The offsets stored in the database are the truth: on assignment the consumer seeks to them, so
-a crash between the database commit and the Kafka commit replays nothing twice. A transient
-failure (database or broker unreachable) retries the same batch with backoff and never skips it
-(`retry`). A record whose handling fails for any other reason is isolated (`isolation`) and
-dead-lettered (`dead_letters`), so one bad record cannot stop a projection.
+a crash between the database commit and the Kafka commit replays nothing twice. A stored offset
+beyond its partition's end means the topic was recreated (a new cluster, topics deleted and made
+again) while the database was kept: that partition is read again from its start, as a new
+consumer would read it, with a warning (a projection over the old log should be rebuilt).
+A transient failure (database or broker unreachable) retries the same batch with backoff and
+never skips it (`retry`). A record whose handling fails for any other reason is isolated
+(`isolation`) and dead-lettered (`dead_letters`), so one bad record cannot stop a projection.
 
 The other modules: `decoding` (records to deliveries and their spans), `dispatch` (projectors
 and typed handlers), `kafka_progress` (Kafka's commit and the lag gauges), `inbox` and `offsets`
@@ -143,6 +146,9 @@ class IdempotentConsumer:
     ) -> dict[TopicPartition, int]:
         return await self._store.stored_offsets(partitions)
 
+    async def restart_offsets(self, partitions: Sequence[TopicPartition]) -> None:
+        await self._store.restart(partitions)
+
     async def _fetch(self) -> Batch:
         polled = await self.kafka.getmany(timeout_ms=200, max_records=self._batch_size)
         records = [record for records in polled.values() for record in records]
@@ -211,11 +217,22 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
         pass
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        offsets = await retrying(
-            lambda: self._consumer.stored_offsets(list(assigned)), self._consumer.name
-        )
+        consumer = self._consumer
+        offsets = await retrying(lambda: consumer.stored_offsets(list(assigned)), consumer.name)
+        ends = await consumer.kafka.end_offsets(list(offsets)) if offsets else {}
+        # kept, the stored offset would skip the new log (a consumer without an inbox drops
+        # what lies below it) until the log grew past it
+        recreated = [tp for tp, offset in offsets.items() if offset > ends[tp]]
+        if recreated:
+            log.warning(
+                "%s: stored offsets beyond the end of %s: the topics were recreated since;"
+                " reading them again from their start",
+                consumer.name,
+                ", ".join(f"{tp.topic}[{tp.partition}]" for tp in recreated),
+            )
+            await retrying(lambda: consumer.restart_offsets(recreated), consumer.name)
         for tp, offset in offsets.items():
-            self._consumer.kafka.seek(tp, offset)
+            consumer.kafka.seek(tp, 0 if tp in recreated else offset)
 
 
 async def purge_inbox(engine: AsyncEngine, *, days: float) -> int:

@@ -13,6 +13,9 @@ API (signatures stable; reporting's rebuild machinery uses the module functions)
 - `OffsetStore(consumer).lock(session, partitions) -> {(topic, partition): next offset}`: locks
   those partitions' rows until the caller's transaction ends (creating the missing ones at 0), so
   a second transaction of the consumer over them waits, then reads what the first stored.
+- `OffsetStore(consumer).restart(session, partitions)`: those partitions' next offsets back to 0,
+  for a log that was recreated (its end is now below what was stored); the only way an offset
+  moves back.
 - `stored(session, consumers) -> list[StoredOffset]`: every stored offset of those consumers.
 - `latest_event_times(session, consumers) -> {consumer: (time, age in seconds)}`: per consumer,
   the newest event time it applied, and its age by the database's clock; consumers without one
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiokafka import TopicPartition
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from etalase_platform.tables import consumer_offsets
@@ -120,6 +123,15 @@ class OffsetStore:
         await session.execute(_CREATE_MISSING, parameters)
         result = await session.execute(_LOCK, parameters)
         return {(topic, partition): offset for topic, partition, offset in result}
+
+    async def restart(self, session: AsyncSession, partitions: Sequence[Partition]) -> None:
+        c = consumer_offsets.c
+        for topic, partition in partitions:
+            await session.execute(
+                update(consumer_offsets)
+                .where(c.consumer == self.consumer, c.topic == topic, c.partition == partition)
+                .values(next_offset=0, updated_at=func.now())
+            )
 
 
 async def stored(session: AsyncSession, consumers: Sequence[str]) -> list[StoredOffset]:

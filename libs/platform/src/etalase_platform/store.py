@@ -4,7 +4,8 @@
   deliveries' ids in the inbox (or, for a consumer without one, fences their partitions), has
   the projector apply those not applied before, stores the partitions' next offsets, and
   commits, all or nothing.
-- `ConsumerStore.stored_offsets(partitions)`: where the consumer resumes.
+- `ConsumerStore.stored_offsets(partitions)`: where the consumer resumes;
+  `ConsumerStore.restart(partitions)`: from the start, for logs recreated since.
 - `forget_consumers(session, consumers)`: deletes those consumers' inbox ids and stored offsets,
   in the caller's transaction (a dropped projection generation, a consumer renamed). Signature
   stable: reporting's rebuild machinery uses it.
@@ -81,6 +82,10 @@ class ConsumerStore:
     ) -> dict[TopicPartition, int]:
         async with self._sessions() as session:
             return await self._offsets.load(session, partitions)
+
+    async def restart(self, partitions: Sequence[TopicPartition]) -> None:
+        async with self._sessions() as session, session.begin():
+            await self._offsets.restart(session, [(tp.topic, tp.partition) for tp in partitions])
 
     async def _claim(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> list[Delivery]:
         if not deliveries:
