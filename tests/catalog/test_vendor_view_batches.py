@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from etalase_catalog.bootstrap import MIGRATIONS
-from etalase_catalog.handlers import Vendors, one_by_one
+from etalase_catalog.handlers import Vendors
 from etalase_events.codec import decode, encode_event
 from etalase_events.models import (
     Event,
@@ -180,7 +180,7 @@ async def test_batches_end_as_event_by_event(
         start = sum(map(len, batches))
         batches.append(deliveries[start : start + rng.choice(sizes)])
     one_each = [[d] for d in deliveries]
-    expected = await _view_after(new_database, one_by_one(), one_each, vendors_known=vendors_known)
+    expected = await _view_after(new_database, Vendors(), one_each, vendors_known=vendors_known)
     batched = await _view_after(new_database, Vendors(), batches, vendors_known=vendors_known)
     assert len(expected["vendors"]) == 8
     assert bool(expected["published"]) == vendors_known

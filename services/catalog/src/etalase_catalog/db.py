@@ -131,12 +131,6 @@ def vendor_view(row: VendorRow) -> VendorView:
     return entity(VendorView, row)
 
 
-def store_vendor(row: VendorRow, view: VendorView, now: datetime) -> None:
-    store(row, view)
-    row.version = view.version
-    row.updated_at = now
-
-
 def product(row: ProductRow) -> Product:
     return entity(Product, row)
 
@@ -184,13 +178,6 @@ def _following(vendor_ids: list[str]) -> ColumnElement[bool]:
 
 
 _OLDEST_FIRST = (col(ProductRow.vendor_id), col(ProductRow.listed_at), col(ProductRow.product_id))
-
-
-async def lock_products_following_vendor(session: AsyncSession, vendor_id: str) -> list[ProductRow]:
-    """The vendor's products a suspension or reinstatement may change, locked, oldest first."""
-    query = select(ProductRow).where(_following([vendor_id])).order_by(*_OLDEST_FIRST)
-    query = query.with_for_update().execution_options(populate_existing=True)
-    return list((await session.exec(query)).all())
 
 
 async def product_with_vendor(

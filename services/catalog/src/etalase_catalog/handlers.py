@@ -10,7 +10,7 @@ from etalase_events.models import (
     VendorVerified,
 )
 from etalase_events.topics import VENDORS
-from etalase_platform.consumer import Delivery, Dispatcher, Subscription, of_type
+from etalase_platform.consumer import Delivery, Subscription, of_type
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_catalog import service
@@ -25,11 +25,6 @@ VENDOR_EVENTS = (
 )
 
 
-async def on_vendor_event(session: AsyncSession, delivery: Delivery[VendorEvent]) -> None:
-    event = delivery.event
-    await service.hear_vendor_event(session, event.vendor_id, event, delivery.sequence)
-
-
 class Vendors:
     """Applies a batch of registration events in a few set-based statements
     (`service.hear_vendor_events`)."""
@@ -38,11 +33,6 @@ class Vendors:
         mine: list[Delivery[VendorEvent]] = of_type(deliveries, *VENDOR_EVENTS)
         if mine:
             await service.hear_vendor_events(session, mine)
-
-
-def one_by_one() -> Dispatcher:
-    """The same view applied event by event (the oracle of the batched one's tests)."""
-    return Dispatcher(on_vendor_event)
 
 
 def subscriptions() -> list[Subscription]:

@@ -183,39 +183,13 @@ def _actor(principal: Principal, product: Product) -> Actor:
 # --- the vendor view, from registration events ----------------------------------------------
 
 
-async def hear_vendor_event(
-    session: AsyncSession, vendor_id: str, event: domain.VendorEvent, sequence: int
-) -> None:
-    """Apply one registration event in the consumer's transaction, through the ORM rows; a stale
-    or repeated one is a no-op. A new status delists or relists the vendor's products, with
-    their events. What `hear_vendor_events` must end as, one event at a time (its tests' oracle)."""
-    row = await db.lock_vendor(session, vendor_id, share=False)
-    before = db.vendor_view(row) if row else VendorView(vendor_id)
-    after, status = domain.hear(before, sequence, event)
-    if after is before:
-        return
-    now = _now()
-    if row is None:
-        row = db.VendorRow(vendor_id=vendor_id, updated_at=now)
-        session.add(row)
-    db.store_vendor(row, after, now)
-    if status is not None:
-        at = domain.status_change_time(event) or now
-        rows = {
-            r.product_id: r for r in await db.lock_products_following_vendor(session, vendor_id)
-        }
-        products = [db.product(r) for r in rows.values()]
-        for product, product_event in domain.follow_vendor_status(status, products, at):
-            db.store_product(rows[product.product_id], product)
-            await _enqueue(session, product, product_event)
-
-
 async def hear_vendor_events(
     session: AsyncSession, deliveries: Sequence[Delivery[domain.VendorEvent]]
 ) -> None:
-    """Apply a batch of registration events in the consumer's transaction, ending as
-    `hear_vendor_event` one by one would: the batch's vendors locked in one statement, their
-    events folded in order by the domain's rule, the new views written in one statement; then,
+    """Apply a batch of registration events in the consumer's transaction, ending as the same
+    events applied one per batch would (a stale or repeated one is a no-op): the batch's
+    vendors locked in one statement, their events folded in order by the domain's rule, the new
+    views written in one statement; then,
     if statuses changed, the products following them locked in one and written in one, and
     their events enqueued in order, each within the trace of the vendor event behind it."""
     now = _now()
@@ -261,7 +235,7 @@ async def _products_follow(
         published.append((delivery, changes))
     await db.store_followers(session, [followed[p] for p in sorted(followed)])
     for delivery, changes in published:
-        # published within the vendor event's trace, as event by event
+        # published within the trace of the vendor event behind them
         with trace.use_span(delivery.span, end_on_exit=False):
             for product, event in changes:
                 await _enqueue(session, product, event)
