@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiokafka import TopicPartition
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from etalase_platform.tables import consumer_offsets
@@ -70,6 +70,12 @@ _LOCK = text(
     " WHERE consumer = :consumer AND (topic, partition) IN"
     " (SELECT * FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[])))"
     " ORDER BY topic, partition FOR UPDATE"
+)
+
+_RESTART = text(
+    "UPDATE consumer_offsets SET next_offset = 0, updated_at = now()"
+    " WHERE consumer = :consumer AND (topic, partition) IN"
+    " (SELECT * FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[])))"
 )
 
 
@@ -125,13 +131,14 @@ class OffsetStore:
         return {(topic, partition): offset for topic, partition, offset in result}
 
     async def restart(self, session: AsyncSession, partitions: Sequence[Partition]) -> None:
-        c = consumer_offsets.c
-        for topic, partition in partitions:
-            await session.execute(
-                update(consumer_offsets)
-                .where(c.consumer == self.consumer, c.topic == topic, c.partition == partition)
-                .values(next_offset=0, updated_at=func.now())
-            )
+        await session.execute(
+            _RESTART,
+            {
+                "consumer": self.consumer,
+                "topics": [topic for topic, _ in partitions],
+                "partitions": [partition for _, partition in partitions],
+            },
+        )
 
 
 async def stored(session: AsyncSession, consumers: Sequence[str]) -> list[StoredOffset]:
