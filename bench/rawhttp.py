@@ -15,7 +15,7 @@ from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.load import Answer, Call
+from bench.load import Answer, Call, client, send
 
 _END_OF_HEAD = b"\r\n\r\n"
 TIMEOUT_S = 60.0
@@ -146,8 +146,6 @@ class RawClient:
 
 
 async def _cpu_per_request(url: str, path: str, requests: int, connections: int) -> None:
-    from bench.load import client, send
-
     call = Call(path, {"probe": True})
     # as the open model sends: never more requests in flight than connections (httpx slows
     # down badly when requests queue inside it)

@@ -20,7 +20,7 @@ from etalase_events.models import (
     OrderCompleted,
     OrderPlaced,
 )
-from etalase_platform.consumer import Delivery, EventRejected
+from etalase_platform.consumer import Delivery, EventRejected, of_type
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,17 +68,19 @@ class ComplianceProjector:
         self._merge = text(merge_statement(schema))
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        budgets = [d for d in deliveries if isinstance(d.event, BudgetAllocated)]
+        budgets = of_type(deliveries, BudgetAllocated)
         if budgets:
             await self._record_budgets(session, budgets)
         changes = _order_changes(deliveries)
         if changes:
             await self._record_orders(session, changes)
 
-    async def _record_budgets(self, session: AsyncSession, budgets: list[Delivery]) -> None:
+    async def _record_budgets(
+        self, session: AsyncSession, budgets: list[Delivery[BudgetAllocated]]
+    ) -> None:
         rows: dict[str, tuple[Any, ...]] = {}
         for delivery in budgets:
-            event: BudgetAllocated = delivery.event  # type: ignore[assignment]
+            event = delivery.event
             _check_fits(event.pagu_idr, delivery)
             rows[delivery.event_id] = (
                 event.fiscal_year,
@@ -108,12 +110,11 @@ class ComplianceProjector:
 def _order_changes(deliveries: Sequence[Delivery]) -> list[list[Any]]:
     """One row of `order_changes` per order of the batch: per stage the event with the lowest
     (sequence, event id), and with the placed stage what its OrderPlaced says. One pass over the
-    batch, with the lookups hoisted: it runs for every event of a catch-up."""
+    batch: it runs for every event of a catch-up."""
     rows: dict[str, list[Any]] = {}
-    stage_of, stamp_at, unset = _STAGE_OF, _STAMP_AT, _UNSET
     for delivery in deliveries:
         event: Any = delivery.event  # an OrderEvent once its type has a stage
-        stage = stage_of.get(type(event))
+        stage = _STAGE_OF.get(type(event))
         if stage is None:
             continue
         placed = event if isinstance(event, OrderPlaced) else None
@@ -122,8 +123,8 @@ def _order_changes(deliveries: Sequence[Delivery]) -> list[list[Any]]:
         order_id = event.order_id
         row = rows.get(order_id)
         if row is None:
-            row = rows[order_id] = [order_id, *unset]
-        at = stamp_at[stage[0]]
+            row = rows[order_id] = [order_id, *_UNSET]
+        at = _STAMP_AT[stage[0]]
         sequence, event_id = delivery.sequence, delivery.event_id
         if row[at] is not None and (row[at + 1], row[at]) <= (sequence, event_id):
             continue
