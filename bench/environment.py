@@ -49,21 +49,7 @@ class Infra:
         return database_url(self.postgres, name, driver="asyncpg")
 
     async def drop_databases(self) -> None:
-        """Drops what this run created. An autovacuum worker can hold a database a few moments
-        (and FORCE may not end it), so a refused drop is retried, then left with a warning."""
-        connection = await asyncpg.connect(self.postgres)
-        try:
-            for name in self.created_databases:
-                for attempt in range(DROP_ATTEMPTS):
-                    try:
-                        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                        break
-                    except asyncpg.PostgresError as error:
-                        if attempt == DROP_ATTEMPTS - 1:
-                            log.warning("could not drop database %s: %s", name, error)
-                        await asyncio.sleep(1.0)
-        finally:
-            await connection.close()
+        await drop_databases(self.postgres, self.created_databases)
         self.created_databases.clear()
 
     async def new_topic(self, label: str, partitions: int = 6) -> str:
@@ -158,3 +144,21 @@ async def machine(infra: Infra) -> dict[str, str | int]:
         await connection.close()
     facts = await asyncio.to_thread(_local_facts)
     return {**facts, "postgresql": postgres_version.split()[0]}
+
+
+async def drop_databases(server_url: str, names: list[str]) -> None:
+    """Drops `names`. An autovacuum worker can hold a database a few moments (and FORCE may not
+    end it: it runs as the superuser), so a refused drop is retried, then left with a warning."""
+    connection = await asyncpg.connect(server_url)
+    try:
+        for name in names:
+            for attempt in range(DROP_ATTEMPTS):
+                try:
+                    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    break
+                except asyncpg.PostgresError as error:
+                    if attempt == DROP_ATTEMPTS - 1:
+                        log.warning("could not drop database %s: %s", name, error)
+                    await asyncio.sleep(1.0)
+    finally:
+        await connection.close()

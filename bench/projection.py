@@ -61,7 +61,7 @@ from etalase_reporting.settings import Settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.environment import REPO
+from bench.environment import REPO, drop_databases
 
 PARTITIONS = 6
 BATCH: int = Settings.model_fields["consumer_batch_size"].default  # as the service runs
@@ -420,12 +420,7 @@ async def _database(postgres_url: str, created: list[str]) -> str:
 
 
 async def _drop(postgres_url: str, names: list[str]) -> None:
-    connection = await asyncpg.connect(_server_url(postgres_url))
-    try:
-        for name in names:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await drop_databases(_server_url(postgres_url), names)
 
 
 def main() -> None:
