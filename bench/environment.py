@@ -2,7 +2,6 @@
 and topics of their own, free ports, and a description of the machine for the report."""
 
 import asyncio
-import logging
 import os
 import platform
 import re
@@ -14,12 +13,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from etalase_platform.db import drop_databases
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_KAFKA = "localhost:9092"
 DEFAULT_POSTGRES = "postgresql://etalase:etalase@localhost:5432/postgres"
-DROP_ATTEMPTS = 60  # seconds, one attempt a second
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -144,21 +142,3 @@ async def machine(infra: Infra) -> dict[str, str | int]:
         await connection.close()
     facts = await asyncio.to_thread(_local_facts)
     return {**facts, "postgresql": postgres_version.split()[0]}
-
-
-async def drop_databases(server_url: str, names: list[str]) -> None:
-    """Drops `names`. An autovacuum worker can hold a database a few moments (and FORCE may not
-    end it: it runs as the superuser), so a refused drop is retried, then left with a warning."""
-    connection = await asyncpg.connect(server_url)
-    try:
-        for name in names:
-            for attempt in range(DROP_ATTEMPTS):
-                try:
-                    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    break
-                except asyncpg.PostgresError as error:
-                    if attempt == DROP_ATTEMPTS - 1:
-                        log.warning("could not drop database %s: %s", name, error)
-                    await asyncio.sleep(1.0)
-    finally:
-        await connection.close()

@@ -50,7 +50,7 @@ from etalase_events.models import (
     Scale,
 )
 from etalase_platform.consumer import Delivery, IdempotentConsumer
-from etalase_platform.db import create_engine, session_factory, upgrade_to_head
+from etalase_platform.db import create_engine, drop_databases, session_factory, upgrade_to_head
 from etalase_platform.outbox import kafka_producer
 from etalase_reporting.bootstrap import MIGRATIONS
 from etalase_reporting.main import tune_garbage_collector
@@ -61,7 +61,7 @@ from etalase_reporting.settings import Settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.environment import REPO, drop_databases
+from bench.environment import REPO
 
 PARTITIONS = 6
 BATCH: int = Settings.model_fields["consumer_batch_size"].default  # as the service runs

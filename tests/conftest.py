@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from etalase_platform.db import drop_databases
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory
 
@@ -114,12 +115,7 @@ async def new_database(infra: Infra) -> AsyncIterator[DatabaseFactory]:
 
     yield create
 
-    connection = await asyncpg.connect(infra.postgres)
-    try:
-        for name in created:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await drop_databases(infra.postgres, created)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
 """Async database access: one engine per service database, sessions, Alembic upgrades."""
 
 import asyncio
+import logging
 from pathlib import Path
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
@@ -10,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
+DROP_ATTEMPTS = 60  # seconds, one attempt a second
+log = logging.getLogger(__name__)
 
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -46,3 +50,22 @@ async def upgrade_to_head(migrations_dir: Path, database_url: str) -> None:
     """Run a service's migrations. Alembic's env runs its own event loop, hence the thread."""
     config = alembic_config(migrations_dir, database_url)
     await asyncio.to_thread(command.upgrade, config, "head")
+
+
+async def drop_databases(server_url: str, names: list[str]) -> None:
+    """Drops the scratch databases `names` (tests, benchmarks) on the server of `server_url`, a
+    libpq URL. An autovacuum worker can hold a database a few moments (and FORCE may not
+    end it: it runs as the superuser), so a refused drop is retried, then left with a warning."""
+    connection = await asyncpg.connect(server_url)
+    try:
+        for name in names:
+            for attempt in range(DROP_ATTEMPTS):
+                try:
+                    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    break
+                except asyncpg.PostgresError as error:
+                    if attempt == DROP_ATTEMPTS - 1:
+                        log.warning("could not drop database %s: %s", name, error)
+                    await asyncio.sleep(1.0)
+    finally:
+        await connection.close()
