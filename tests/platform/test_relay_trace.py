@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from etalase_platform.db import create_engine, session_factory, upgrade_to_head
 from etalase_platform.outbox import OutboxRelay, enqueue, kafka_producer
 from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory
@@ -90,6 +91,15 @@ async def test_a_sampled_rows_record_carries_its_publish_span_child_of_the_row_s
     assert publish.attributes is not None
     assert publish.attributes["messaging.kafka.message.key"] == sampled
     assert publish.attributes["messaging.destination.name"] == topic
+    # exported as the SDK's own spans are: the service's resource, the relay's scope, real times
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    assert publish.resource is provider.resource
+    assert publish.instrumentation_scope is not None
+    assert publish.instrumentation_scope.name == "etalase.outbox"
+    assert publish.start_time is not None and publish.end_time is not None
+    assert 0 < publish.start_time <= publish.end_time
+    assert publish.context.span_id != SAMPLED.span_id and publish.context.trace_flags.sampled
     headers = dict(records[sampled].headers)
     assert headers["traceparent"].decode() == (
         f"00-{SAMPLED.trace_id:032x}-{publish.context.span_id:016x}-{publish.context.trace_flags:02x}"
