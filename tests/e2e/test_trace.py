@@ -77,6 +77,17 @@ async def test_an_order_is_one_trace_from_http_request_to_reporting_consumer(sta
     assert _attribute(server, "http.request.method", "http.method") == "POST"
     assert _attribute(server, "http.response.status_code", "http.status_code") == 201
 
+    # the request's database work (ops.md): its statements are CLIENT spans of the request
+    statements = [
+        s for s in trace
+        if s["kind"] == "CLIENT" and s["attributes"].get("db.system") == "postgresql"
+    ]  # fmt: skip
+    placed = [s for s in statements if "INSERT INTO orders" in s["attributes"]["db.statement"]]
+    assert placed, "the order's INSERT is not a span of its trace"
+    assert placed[0]["service"] == "purchasing"
+    assert server in _ancestors(placed[0], by_id)
+    assert placed[0]["attributes"]["db.name"]
+
     assert publish["service"] == "purchasing"
     assert publish["attributes"]["messaging.system"] == "kafka"
     assert publish["attributes"]["messaging.operation.type"] == "publish"

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,7 +26,7 @@ from etalase_platform.db import (
 from etalase_platform.outages import KAFKA, POSTGRESQL, log_failure
 from etalase_platform.outbox import OutboxRelay, backlog, kafka_producer, purge_published
 from etalase_platform.settings import ServiceSettings
-from etalase_platform.telemetry import setup_tracing
+from etalase_platform.telemetry import setup_tracing, trace_statements
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +88,7 @@ class ServiceRuntime:
             trace_file=self.settings.trace_file,
             zipkin_endpoint=self.settings.zipkin_endpoint,
         )
-        # the request's database work appears in its trace
-        SQLAlchemyInstrumentor().instrument(engine=self.engine.sync_engine)
+        trace_statements(self.engine)
         if migrate:
             await upgrade_to_head(self.migrations_dir, self.settings.database_url)
         self.producer = kafka_producer(self.settings.kafka_bootstrap_servers, self.service)

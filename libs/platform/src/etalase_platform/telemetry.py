@@ -14,6 +14,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SynchronousMultiSpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -23,8 +24,12 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import ExceptionContext, ExecutionContext
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 _propagator = TraceContextTextMapPropagator()
 _configured = False
@@ -193,7 +198,7 @@ class LeanSpan:
         if sampling.decision is not Decision.DROP:
             self._attributes = sampling.attributes
 
-    def end(self) -> None:
+    def end(self, error: BaseException | None = None) -> None:
         if _provider is None or _processors is None or self._attributes is None:
             return
         span = ReadableSpan(
@@ -206,5 +211,68 @@ class LeanSpan:
             instrumentation_scope=self._scope,
             start_time=self._start,
             end_time=time.time_ns(),
+            status=Status(StatusCode.UNSET)
+            if error is None
+            else Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"),
         )
         _processors.on_end(span)
+
+
+_DB_SCOPE = InstrumentationScope("etalase.db")
+
+
+def trace_statements(engine: AsyncEngine) -> None:
+    """Each statement `engine` runs inside a sampled span becomes a CLIENT span, its child (ops.md:
+    a request's database work is part of its trace), named and attributed as OpenTelemetry's
+    SQLAlchemy instrumentation names them. That instrumentation instruments nothing on SQLAlchemy
+    2.1 (its declared range ends below it), and forced onto it cost 65 µs per statement, about
+    0.4 ms of an order's CPU; a LeanSpan costs a tenth of that. Work outside a sampled span,
+    or under `suppress_instrumentation` (the relay's own SQL), gets none."""
+    url = engine.url
+    common: dict[str, str] = {"db.system": "postgresql"}
+    for name, value in (
+        ("db.name", url.database),
+        ("db.user", url.username),
+        ("net.peer.name", url.host),
+        ("net.peer.port", url.port),
+    ):
+        if value is not None:
+            common[name] = str(value)
+
+    def started(
+        _connection: Any,
+        _cursor: Any,
+        statement: str,
+        _parameters: Any,
+        context: ExecutionContext | None,
+        _executemany: bool,
+    ) -> None:
+        parent = trace.get_current_span().get_span_context()
+        if context is None or not parent.trace_flags.sampled or not is_instrumentation_enabled():
+            return
+        operation = statement.split(None, 1)[0].upper() if statement else "SQL"
+        attributes = {**common, "db.statement": statement, "db.operation": operation}
+        context._etalase_span = LeanSpan(  # type: ignore[attr-defined]  # one per execution
+            parent, operation, kind=trace.SpanKind.CLIENT, attributes=attributes, scope=_DB_SCOPE
+        )
+
+    def ended(
+        _connection: Any,
+        _cursor: Any,
+        _statement: str,
+        _parameters: Any,
+        context: ExecutionContext | None,
+        _executemany: bool,
+    ) -> None:
+        span = getattr(context, "_etalase_span", None)
+        if isinstance(span, LeanSpan):
+            span.end()
+
+    def failed(exception_context: ExceptionContext) -> None:
+        span = getattr(exception_context.execution_context, "_etalase_span", None)
+        if isinstance(span, LeanSpan):
+            span.end(exception_context.original_exception)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", started)
+    event.listen(engine.sync_engine, "after_cursor_execute", ended)
+    event.listen(engine.sync_engine, "handle_error", failed)

@@ -21,12 +21,12 @@ from etalase_registration.schemas import (
 
 # Roles are dependencies so that they are checked before the body: a role that may not act is
 # told 403 whatever it sent.
-def _manager(principal: CurrentPrincipal) -> Principal:
+async def _manager(principal: CurrentPrincipal) -> Principal:
     access.require_manager(principal)
     return principal
 
 
-def _reader(principal: CurrentPrincipal) -> Principal:
+async def _reader(principal: CurrentPrincipal) -> Principal:
     access.require_reader(principal)
     return principal
 
