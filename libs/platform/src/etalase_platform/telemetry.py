@@ -157,13 +157,14 @@ def tracer(name: str) -> trace.Tracer:
 
 
 class LeanSpan:
-    """A span with attributes only (no events, links, status or current context), child of a
-    remote parent, handed to the provider's exporters when it ends: the outbox relay's publish
-    span of one record. The SDK's `start_span` and `end` cost about 15 µs per span (its `Span`
-    with a lock, bounded attributes, `on_start`, the parsed context made a `Context`), as much
-    as relaying the record; this is about 4 µs. The sampling decision is still the provider's
-    sampler's (by default the parent's sampled flag); without a tracer provider set up it
-    records nothing and its context is the parent's, as the API's no-op tracer's would be."""
+    """A span with attributes and an end status only (no events, links, or becoming the current
+    span), child of `parent`, handed to the provider's exporters when it ends: the relay's
+    publish span of one record, a request's statement span. The SDK's `start_span` and `end`
+    cost about 15 µs per span (its `Span` with a lock, bounded attributes, `on_start`, the
+    parsed context made a `Context`), as much as relaying the record; this is about 4 µs. The
+    sampling decision is still the provider's sampler's (by default the parent's sampled
+    flag); without a tracer provider set up it records nothing and its context is the
+    parent's, as the API's no-op tracer's would be."""
 
     __slots__ = ("_attributes", "_kind", "_name", "_parent", "_scope", "_start", "context")
 
@@ -173,7 +174,7 @@ class LeanSpan:
         name: str,
         *,
         kind: trace.SpanKind,
-        attributes: dict[str, str],
+        attributes: dict[str, str | int],
         scope: InstrumentationScope,
     ) -> None:
         self._parent, self._name, self._kind, self._scope = parent, name, kind, scope
@@ -229,15 +230,13 @@ def trace_statements(engine: AsyncEngine) -> None:
     0.4 ms of an order's CPU; a LeanSpan costs a tenth of that. Work outside a sampled span,
     or under `suppress_instrumentation` (the relay's own SQL), gets none."""
     url = engine.url
-    common: dict[str, str] = {"db.system": "postgresql"}
-    for name, value in (
-        ("db.name", url.database),
-        ("db.user", url.username),
-        ("net.peer.name", url.host),
-        ("net.peer.port", url.port),
-    ):
-        if value is not None:
-            common[name] = str(value)
+    found = {
+        "db.name": url.database,
+        "db.user": url.username,
+        "net.peer.name": url.host,
+        "net.peer.port": url.port,  # an int, as the semantic conventions have it
+    }
+    common = {"db.system": "postgresql", **{k: v for k, v in found.items() if v is not None}}
 
     def started(
         _connection: Any,
