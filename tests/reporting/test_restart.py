@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 import pytest
 from etalase_events.models import Catalog, LegalForm, Scale
@@ -179,3 +180,50 @@ async def test_a_killed_service_restarts_without_changing_the_figures(
                 )
                 day = datetime.fromisoformat(as_of).date() if as_of else None
                 assert response.json()["items"] == oracle.opd_report(events, fiscal_year, day)
+
+
+async def test_a_generation_made_before_a_projection_gets_its_tables_on_start(
+    infra: Infra, new_database: DatabaseFactory
+) -> None:
+    """A live generation an earlier release made lacks the tables of projections added since
+    (here the documents projection's): the service creates them before its consumers start,
+    and the OCDS export, which reads them, holds an order sent while it was down."""
+    port = _free_port()
+    url = await new_database("reporting_older_generation")
+    env = os.environ | {
+        "REPORTING_DATABASE_URL": url,
+        "REPORTING_HTTP_PORT": str(port),
+        "REPORTING_CONSUMER_GROUP": unique("test.reporting.older."),
+        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
+    }
+    with _service(env):
+        async with _client(port) as client:
+            fiscal_year, province = await fresh_scope(client, infra.kafka)
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await connection.execute(
+            "DROP TABLE reporting_g1.order_documents, reporting_g1.vendor_names"
+        )
+    finally:
+        await connection.close()
+
+    opd, region = f"{province}.71.1.01", f"{province}.71"
+    order_id = f"older-{uuid.uuid4()}"
+    at = START + timedelta(days=1)
+    written = await produce(
+        infra.kafka,
+        [
+            budget(fiscal_year, opd, region, 10**9, at),
+            placed(order_id, fiscal_year, opd, region, [line(1, 5_000_000)], at),
+        ],
+    )
+    with _service(env):
+        async with _client(port) as client:
+            await wait_applied(client, written)
+            response = await client.get(
+                "/ocds/releases",
+                params={"fiscal_year": fiscal_year, "region_code": province},
+                headers=bearer("auditor"),
+            )
+    assert response.status_code == 200, response.text
+    assert order_id in response.text, "the order's document is not in the OCDS export"

@@ -60,16 +60,16 @@ _STORE = text(
 )
 
 
-_CREATE_MISSING = text(
+_LOCK = text(
+    # one statement: the missing rows are made at 0, and a no-op update of the existing ones
+    # takes their row locks (waiting, like FOR UPDATE, for a transaction that holds one) and
+    # returns what the last committed transaction stored
     "INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)"
     " SELECT :consumer, t, p, 0 FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[]))"
-    " AS u(t, p) ORDER BY t, p ON CONFLICT DO NOTHING"
-)
-_LOCK = text(
-    "SELECT topic, partition, next_offset FROM consumer_offsets"
-    " WHERE consumer = :consumer AND (topic, partition) IN"
-    " (SELECT * FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[])))"
-    " ORDER BY topic, partition FOR UPDATE"
+    " AS u(t, p) ORDER BY t, p"
+    " ON CONFLICT (consumer, topic, partition) DO UPDATE SET"
+    " next_offset = consumer_offsets.next_offset"
+    " RETURNING topic, partition, next_offset"
 )
 
 _RESTART = text(
@@ -126,7 +126,6 @@ class OffsetStore:
             "partitions": [partition for _, partition in keys],
         }
         # a row inserted here is uncommitted, so a concurrent insert of it waits on it too
-        await session.execute(_CREATE_MISSING, parameters)
         result = await session.execute(_LOCK, parameters)
         return {(topic, partition): offset for topic, partition, offset in result}
 

@@ -7,9 +7,10 @@ drill-down and the OCDS export (the figures themselves come from the compliance 
 - `vendor_names`: per vendor, its name and NIB; a higher sequence replaces a name.
 
 Idempotent by construction (a replay changes nothing), so its consumer keeps no inbox. Its
-tables are created with each generation; the projector also creates them when missing, so a live
-generation made before this projection existed fills them from the start of the log (its new
-consumer begins there) without a rebuild.
+tables are created with each generation, and made in a generation that predates them before its
+consumers start (`generations.complete_projection_tables`), so a live generation made before
+this projection existed fills them from the start of the log (its new consumer begins there)
+without a rebuild.
 """
 
 from collections.abc import Sequence
@@ -40,10 +41,6 @@ class _VendorNames(EntityProjector):
 
 class DocumentsProjector:
     def __init__(self, schema: str) -> None:
-        self._ddl = [
-            text(statement)
-            for statement in tables.ddl(schema, tables.DOCUMENT_TABLES, if_not_exists=True)
-        ]
         self._names = _VendorNames(schema)
         self._upsert = text(
             f"INSERT INTO {schema}.order_documents AS t"
@@ -60,8 +57,6 @@ class DocumentsProjector:
         )
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        for statement in self._ddl:  # in the batch's transaction: it cannot be lost to a retry
-            await session.execute(statement)
         await self._names.apply(session, deliveries)
         winners: dict[str, tuple[Delivery, OrderPlaced]] = {}
         for delivery in deliveries:

@@ -62,6 +62,25 @@ async def create_projection_tables(session: AsyncSession, schema: str) -> None:
         await session.execute(text(statement))
 
 
+async def complete_projection_tables(session: AsyncSession, schema: str) -> None:
+    """Creates what `tables` declares and the generation's schema lacks: a generation made by
+    an earlier release gets the tables of projections added since (their consumers then fill
+    them from the start of the log), before any of its consumers starts. Only missing tables
+    get DDL: a CREATE INDEX, even one IF NOT EXISTS, would first lock an existing table against
+    the writes of the generation's consumers in other processes."""
+    existing = set(
+        (
+            await session.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
+                {"schema": schema},
+            )
+        ).scalars()
+    )
+    missing = [table for table in tables.TABLES if table.name not in existing]
+    for statement in tables.ddl(schema, missing):
+        await session.execute(text(statement))
+
+
 async def lock(session: AsyncSession) -> None:
     """Serialise generation changes across instances, until the transaction ends."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})

@@ -31,6 +31,7 @@ from etalase_reporting.rebuild.generations import (
     LogEnd,
     Status,
     all_generations,
+    complete_projection_tables,
     create_generation,
     drop_generation,
     freeze,
@@ -229,6 +230,8 @@ class ProjectionSupervisor:
         running = _Running()
         group = self._runtime.settings.group_id
         try:
+            async with self._runtime.sessions() as session, session.begin():
+                await complete_projection_tables(session, generation.schema)
             for projection, subscription in subscriptions(generation.number, generation.schema):
                 consumer = self._runtime.consumer(
                     subscription,
