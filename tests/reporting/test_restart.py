@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 import pytest
 from etalase_events.models import Catalog, LegalForm, Scale
+from etalase_platform.db import create_engine
+from sqlalchemy import text
 
 from tests.helpers import DatabaseFactory, Infra, bearer, eventually, unique
 from tests.reporting import oracle
@@ -199,13 +200,12 @@ async def test_a_generation_made_before_a_projection_gets_its_tables_on_start(
     with _service(env):
         async with _client(port) as client:
             fiscal_year, province = await fresh_scope(client, infra.kafka)
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
-    try:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
         await connection.execute(
-            "DROP TABLE reporting_g1.order_documents, reporting_g1.vendor_names"
+            text("DROP TABLE reporting_g1.order_documents, reporting_g1.vendor_names")
         )
-    finally:
-        await connection.close()
+    await engine.dispose()
 
     opd, region = f"{province}.71.1.01", f"{province}.71"
     order_id = f"older-{uuid.uuid4()}"

@@ -83,8 +83,10 @@ def _delta_sums() -> list[tuple[str, str]]:
 
 
 def create_changes_table(schema: str) -> str:
-    """Made once per connection and emptied by every commit: made and dropped per batch, it
-    cost catalog writes and a new plan of the merge statement each time (its table a new one)."""
+    """Run in every batch, it creates the table once per connection (later runs find it) and
+    every commit empties it. Made and dropped per batch instead, it cost catalog writes and a new
+    plan of the merge statement each time (its table a new one). Kept across a rollback only if
+    created before it, so a failed first batch cannot leave a connection without it."""
     return (
         f"CREATE TEMPORARY TABLE IF NOT EXISTS order_changes (LIKE {schema}.order_facts)"
         " ON COMMIT DELETE ROWS"

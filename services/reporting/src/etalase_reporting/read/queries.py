@@ -99,10 +99,6 @@ def _opd_sql(schema: str) -> str:
     ORDER BY o.opd_code"""
 
 
-_SUMS_FROM = 4
-"""Where the summed columns begin in a row of `_opd_sql` (bigint: ints already)."""
-
-
 async def opd_rows(view: View, fiscal_year: int, as_of: date | None, scope: Filter) -> list[OpdRow]:
     """One row per OPD with a budget or an order event by the end of `as_of` (now if None)."""
     rows = await view.session.execute(
@@ -121,7 +117,7 @@ async def opd_rows(view: View, fiscal_year: int, as_of: date | None, scope: Filt
             opd_name=row.opd_name,
             region_code=row.region_code,
             pagu_idr=row.pagu_idr,
-            sums=dict(zip(COLUMNS, row[_SUMS_FROM:], strict=True)),
+            sums=dict(zip(COLUMNS, row[-len(COLUMNS) :], strict=True)),  # the last, as bigint
         )
         for row in rows
     ]

@@ -53,21 +53,18 @@ def schema_name(number: int) -> str:
     return f"reporting_g{number}"
 
 
-def projection_ddl(schema: str) -> list[str]:
-    return [f"CREATE SCHEMA {schema}", *tables.ddl(schema)]
-
-
 async def create_projection_tables(session: AsyncSession, schema: str) -> None:
-    for statement in projection_ddl(schema):
-        await session.execute(text(statement))
+    await session.execute(text(f"CREATE SCHEMA {schema}"))
+    await complete_projection_tables(session, schema)
 
 
 async def complete_projection_tables(session: AsyncSession, schema: str) -> None:
-    """Creates what `tables` declares and the generation's schema lacks: a generation made by
-    an earlier release gets the tables of projections added since (their consumers then fill
-    them from the start of the log), before any of its consumers starts. Only missing tables
-    get DDL: a CREATE INDEX, even one IF NOT EXISTS, would first lock an existing table against
-    the writes of the generation's consumers in other processes."""
+    """Creates what `tables` declares and the generation's schema lacks: all of it for a new
+    generation; for one made by an earlier release, the tables of projections added since
+    (their consumers then fill them from the start of the log), before any of its consumers
+    starts. Only missing tables get DDL: a CREATE INDEX, even one IF NOT EXISTS, would first
+    lock an existing table against the writes of the generation's consumers in other processes.
+    The caller holds `lock`, so two instances starting one generation do not both create."""
     existing = set(
         (
             await session.execute(

@@ -231,6 +231,7 @@ class ProjectionSupervisor:
         group = self._runtime.settings.group_id
         try:
             async with self._runtime.sessions() as session, session.begin():
+                await lock(session)
                 await complete_projection_tables(session, generation.schema)
             for projection, subscription in subscriptions(generation.number, generation.schema):
                 consumer = self._runtime.consumer(
