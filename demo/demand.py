@@ -32,12 +32,12 @@ def orders(
         quarter = key * QUARTERS // count
         wanted = BUYING[opd.kind] if rng.random() < 0.6 else COMMON
         category = rng.choices(wanted, [3, 2, 1][: len(wanted)])[0]
-        candidates = [p for p in by_category.get(category, []) if _may_buy(opd, p)]
+        candidates = [p for p in by_category.get(category, []) if may_buy(opd, p)]
         if not candidates:
-            candidates = [p for p in orderable if _may_buy(opd, p)]
+            candidates = [p for p in orderable if may_buy(opd, p)]
         local = [p for p in candidates if vendors[p.vendor_key].region_code == opd.region_code]
         first = rng.choice(local if local and rng.random() < 0.7 else candidates)
-        others = [p for p in by_vendor[first.vendor_key] if p is not first and _may_buy(opd, p)]
+        others = [p for p in by_vendor[first.vendor_key] if p is not first and may_buy(opd, p)]
         chosen = [first, *rng.sample(others, min(len(others), rng.choice((0, 0, 1, 1, 2, 3))))]
         lines = tuple((p.key, _quantity(rng, BY_NAME[p.category])) for p in chosen)
         fate = rng.choices(_FATES, _FATE_WEIGHTS["late" if quarter == QUARTERS - 1 else "early"])[0]
@@ -46,7 +46,7 @@ def orders(
     return plans
 
 
-def _may_buy(opd: Opd, product: Product) -> bool:
+def may_buy(opd: Opd, product: Product) -> bool:
     """A local catalogue serves its own region's agencies."""
     return product.catalog != "lokal" or product.catalog_region_code == opd.region_code
 

@@ -72,13 +72,16 @@ class Rejection:
 
 @dataclass(frozen=True)
 class Match:
-    """A buyer asked POST /orders/check first, and ordered the alternative it suggested."""
+    """A buyer asked POST /orders/check first, and ordered a PDN-wajib alternative instead."""
 
     opd_code: str
     checked: str
     """The product the buyer had in mind (a substitution line, said the check)."""
     suggested: int
     taken: str
+    named: bool
+    """The check named `taken`; else it named only other runs' products, and `taken` is this
+    run's cheapest PDN-wajib product of the category."""
     substitution_before: bool
     substitution_after: bool
 

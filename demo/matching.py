@@ -1,13 +1,19 @@
 """P3DN matching before the order: a few PPK ask `POST /orders/check` about a product that would be
-a substitution line, take the first PDN-wajib alternative the check names, check again, and order
-that instead. The scenario judges the answers from its own account of the catalogue (every product
-of its own the check names is a displayed PDN-wajib product of the category; the shared log may
-hold other runs' products too) and records the orders in the ledger like any other, so that its
-independent computation of the figures still compares with reporting's."""
+a substitution line, take the first PDN-wajib alternative of this run's the check names, check
+again, and order that instead. The scenario judges the answers from its own account of the
+catalogue (every product of its own the check names is a displayed PDN-wajib product of the
+category) and records the orders in the ledger like any other, so that its independent computation
+of the figures still compares with reporting's.
+
+The catalogue log is shared with earlier runs and other clients, whose cheaper local PDN-wajib
+products can fill a category's five best. The scenario knows only its own products' facts, so when
+the check names none of them the buyer takes this run's cheapest PDN-wajib product of the category
+that it may buy instead: still the swap the check advised, and the step does not depend on what
+else the log holds."""
 
 from typing import Any
 
-from demo import orders
+from demo import demand, orders
 from demo.api import Unexpected
 from demo.context import Context
 from demo.ledger import Match, Order
@@ -89,22 +95,26 @@ async def _match(
     checked = await _check(ctx, opd, ledger.product_ids[product.key])
     (line,) = checked["lines"]
     suggested: list[str] = line["pdn_alternatives"]
-    ours = {
-        ledger.product_ids[p.key]
+    ours = [
+        p
         for p in world.products
         if p.category == product.category and _displayed(ctx, p) and meets_pdn_wajib(*p.final_tkdn)
-    }
-    # The catalogue log is shared: products of earlier runs and other sources may be named too.
-    # Of this run's products, only displayed PDN-wajib ones of the category may be.
-    named_of_ours = [p for p in suggested if p in key_of]
-    if not line["pdn_alternative_available"] or not set(named_of_ours) <= ours:
+    ]
+    # Of this run's products, only displayed PDN-wajib ones of the category may be named.
+    named_of_ours = [key_of[p] for p in suggested if p in key_of]
+    if not line["pdn_alternative_available"] or not set(named_of_ours) <= {p.key for p in ours}:
         ledger.snapshot_mismatches.append(
-            f"check of {product.name}: suggested {suggested}, the scenario's PDN-wajib {ours}"
+            f"check of {product.name}: suggested {suggested}, the scenario's PDN-wajib"
+            f" {[ledger.product_ids[p.key] for p in ours]}"
         )
         return False
-    if not named_of_ours:
-        return False  # only other runs' products named: nothing of this run's to take
-    taken = world.products[key_of[named_of_ours[0]]]
+    if named_of_ours:
+        taken = world.products[named_of_ours[0]]
+    else:
+        buyable = [p for p in ours if world.vendor_of(p).orderable and demand.may_buy(opd, p)]
+        if not buyable:
+            return False
+        taken = min(buyable, key=lambda p: (p.final_price_idr, p.key))
     again = await _check(ctx, opd, ledger.product_ids[taken.key])
     if not again["within_pagu"]:
         return False
@@ -140,6 +150,7 @@ async def _match(
             checked=product.name,
             suggested=len(suggested),
             taken=taken.name,
+            named=bool(named_of_ours),
             substitution_before=True,
             substitution_after=order.lines[0].pdn_alternative_available,
         )
@@ -163,5 +174,5 @@ def print_matches(ctx: Context) -> None:
     for m in matches:
         log.plain(
             f"  {m.opd_code:<24} {m.checked[:40]:<40} → {m.taken[:40]:<40}"
-            f" ({m.suggested} suggested)"
+            f" ({m.suggested} suggested{'' if m.named else ', none of this run'})"
         )

@@ -55,24 +55,35 @@ async def retry(
         delay = min(delay * 2, 1.0)
 
 
+async def verified_vendor(
+    http: httpx.AsyncClient,
+    stack: Stack,
+    *,
+    region: str = REGION,
+    name: str = "CV Batik Pesisir Jaya",
+) -> str:
+    """A micro CV of `region`, registered and verified at its MPP desk: its vendor_id."""
+    rng = random.Random()
+    desk = bearer("desk", region=region)
+    vendor = {
+        "nib": "912" + "".join(rng.choice("0123456789") for _ in range(10)),
+        "npwp": _npwp(rng), "name": name, "legal_form": "cv",
+        "scale": "mikro", "region_code": region, "kbli": ["13134"],
+    }  # fmt: skip
+    registration = stack.urls["registration"]
+    created = await http.post(f"{registration}/vendors", json=vendor, headers=desk)
+    assert created.status_code == 201, created.text
+    vendor_id: str = created.json()["vendor_id"]
+    verified = await http.post(f"{registration}/vendors/{vendor_id}/verify", headers=desk)
+    assert verified.status_code == 200, verified.text
+    return vendor_id
+
+
 async def open_market(stack: Stack, *, opds: int = 1, pagu_idr: int = 10**12) -> Market:
     """`opds` agencies with a budget each (orders of one agency queue on its budget)."""
-    rng = random.Random()
-    desk = bearer("desk", region=REGION)
     async with httpx.AsyncClient(timeout=30) as http:
-        registration, catalog, purchasing = (
-            stack.urls["registration"], stack.urls["catalog"], stack.urls["purchasing"]
-        )  # fmt: skip
-        vendor = {
-            "nib": "912" + "".join(rng.choice("0123456789") for _ in range(10)),
-            "npwp": _npwp(rng), "name": "CV Batik Pesisir Jaya", "legal_form": "cv",
-            "scale": "mikro", "region_code": REGION, "kbli": ["13134"],
-        }  # fmt: skip
-        created = await http.post(f"{registration}/vendors", json=vendor, headers=desk)
-        assert created.status_code == 201, created.text
-        vendor_id = created.json()["vendor_id"]
-        verified = await http.post(f"{registration}/vendors/{vendor_id}/verify", headers=desk)
-        assert verified.status_code == 200, verified.text
+        catalog, purchasing = stack.urls["catalog"], stack.urls["purchasing"]
+        vendor_id = await verified_vendor(http, stack)
         product = {
             "vendor_id": vendor_id, "catalog": "lokal", "catalog_region_code": REGION,
             "category": "Batik dan Seragam", "name": "Kain Batik Tulis Motif Jlamprang",
