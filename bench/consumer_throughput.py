@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from etalase_events.codec import encode
 from etalase_events.envelope import new_envelope
 from etalase_platform.consumer import IdempotentConsumer
-from etalase_platform.db import create_engine, session_factory, upgrade_to_head
+from etalase_platform.db import create_engine, database_url, session_factory, upgrade_to_head
 from sqlalchemy import text
 
 from tests.platform.support import MIGRATIONS, RecordEffects, verified
@@ -69,8 +69,7 @@ async def _database(postgres: str) -> str:
     connection = await asyncpg.connect(postgres)
     await connection.execute(f'CREATE DATABASE "{name}"')
     await connection.close()
-    url = postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{url}/{name}"
+    return database_url(postgres, name, driver="asyncpg")
 
 
 async def _idempotent_consume(

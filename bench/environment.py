@@ -9,11 +9,10 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from etalase_platform.db import drop_databases
+from etalase_platform.db import database_url, drop_databases
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_KAFKA = "localhost:9092"
@@ -67,12 +66,6 @@ class Infra:
             await admin.delete_topics(names)
         finally:
             await admin.close()
-
-
-def database_url(server_url: str, database: str, *, driver: str | None = None) -> str:
-    parts = urlsplit(server_url)
-    scheme = f"postgresql+{driver}" if driver else "postgresql"
-    return urlunsplit((scheme, parts.netloc, "/" + database, "", ""))
 
 
 def libpq_url(url: str) -> str:

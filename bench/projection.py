@@ -31,7 +31,6 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
@@ -50,7 +49,13 @@ from etalase_events.models import (
     Scale,
 )
 from etalase_platform.consumer import Delivery, IdempotentConsumer
-from etalase_platform.db import create_engine, drop_databases, session_factory, upgrade_to_head
+from etalase_platform.db import (
+    create_engine,
+    database_url,
+    drop_databases,
+    session_factory,
+    upgrade_to_head,
+)
 from etalase_platform.outbox import kafka_producer
 from etalase_reporting.bootstrap import MIGRATIONS
 from etalase_reporting.main import tune_garbage_collector
@@ -403,8 +408,7 @@ async def measure(
 
 
 def _server_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
+    return database_url(url, "postgres")
 
 
 async def _database(postgres_url: str, created: list[str]) -> str:
@@ -415,8 +419,7 @@ async def _database(postgres_url: str, created: list[str]) -> str:
     finally:
         await connection.close()
     created.append(name)
-    parts = urlsplit(postgres_url)
-    return urlunsplit(("postgresql+asyncpg", parts.netloc, f"/{name}", "", ""))
+    return database_url(postgres_url, name, driver="asyncpg")
 
 
 async def _drop(postgres_url: str, names: list[str]) -> None:

@@ -43,6 +43,10 @@ admin_url="${ETALASE_POSTGRES_URL:-}"
 if [[ -z "$admin_url" && -n "${REGISTRATION_DATABASE_URL:-}" ]]; then
     admin_url="$(url_with postgresql postgres "$REGISTRATION_DATABASE_URL")"
 fi
+if [[ -z "$admin_url" && -s "$RUN/postgres/socket" ]]; then
+    # the local cluster over its Unix socket (deploy/postgres.sh says why)
+    admin_url="postgresql://etalase:etalase@/postgres?host=$(cat "$RUN/postgres/socket")&port=$port"
+fi
 admin_url="${admin_url:-postgresql://etalase:etalase@localhost:$port/postgres}"
 
 mkdir -p "$RUN"

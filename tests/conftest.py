@@ -10,12 +10,11 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from etalase_platform.db import drop_databases
+from etalase_platform.db import database_url, drop_databases
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory
 
@@ -91,12 +90,6 @@ def infra() -> Iterator[Infra]:
         )
 
 
-def _with_database(url: str, database: str, driver: str | None = None) -> str:
-    parts = urlsplit(url)
-    scheme = "postgresql+" + driver if driver else "postgresql"
-    return urlunsplit((scheme, parts.netloc, "/" + database, "", ""))
-
-
 @pytest.fixture(scope="session")
 async def new_database(infra: Infra) -> AsyncIterator[DatabaseFactory]:
     """Creates a fresh, empty database; returns its SQLAlchemy asyncpg URL."""
@@ -111,7 +104,7 @@ async def new_database(infra: Infra) -> AsyncIterator[DatabaseFactory]:
         finally:
             await connection.close()
         created.append(name)
-        return _with_database(infra.postgres, name, "asyncpg")
+        return database_url(infra.postgres, name, driver="asyncpg")
 
     yield create
 

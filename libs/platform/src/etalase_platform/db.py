@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from alembic import command
@@ -14,6 +15,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SessionFactory = async_sessionmaker[AsyncSession]
 DROP_ATTEMPTS = 60  # seconds, one attempt a second
 log = logging.getLogger(__name__)
+
+
+def database_url(server_url: str, database: str, *, driver: str | None = None) -> str:
+    """`server_url` naming `database` instead, with `driver` (`asyncpg` for SQLAlchemy) or as
+    libpq and asyncpg read it. The query is kept: it carries a Unix socket's directory
+    (`?host=/var/run/postgresql&port=5432`), as the local cluster's URLs do."""
+    parts = urlsplit(server_url)
+    scheme = f"postgresql+{driver}" if driver else "postgresql"
+    return urlunsplit((scheme, parts.netloc, "/" + database, parts.query, ""))
 
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 from alembic import command
@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel.sql.sqltypes import AutoString
 
-from etalase_platform.db import alembic_config
+from etalase_platform.db import alembic_config, database_url
 from etalase_platform.models import TextEnum
 
 DEFAULT_SERVER = "postgresql://etalase:etalase@localhost:5432/postgres"
@@ -72,19 +72,13 @@ class ServerUnavailable(Exception):
     pass
 
 
-def _url(server: str, database: str, driver: str | None = None) -> str:
-    parts = urlsplit(server)
-    scheme = "postgresql+" + driver if driver else "postgresql"
-    return urlunsplit((scheme, parts.netloc, "/" + database, "", ""))
-
-
 class ScratchDatabase:
     """An empty database on `server`, dropped on exit."""
 
     def __init__(self, server: str, label: str) -> None:
-        self.server = _url(server, urlsplit(server).path.lstrip("/") or "postgres")
+        self.server = database_url(server, urlsplit(server).path.lstrip("/") or "postgres")
         self.name = f"drift_{label}_{uuid.uuid4().hex[:8]}"
-        self.url = _url(server, self.name, "asyncpg")
+        self.url = database_url(server, self.name, driver="asyncpg")
 
     async def _admin(self, statement: str) -> None:
         try:
