@@ -52,7 +52,7 @@ from etalase_platform.db import create_engine, session_factory, upgrade_to_head
 from etalase_platform.outbox import kafka_producer
 from etalase_platform.runtime import Subscription
 from etalase_platform.settings import ServiceSettings
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bench.cpu import CpuMeter
 from bench.environment import Infra
@@ -251,7 +251,7 @@ async def rate(
         inbox=subscription.inbox,
     )
     applied = text("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets")
-    meter = CpuMeter({}, infra.postgres, [url.rsplit("/", 1)[1]])
+    meter = CpuMeter({}, infra.postgres, [make_url(url).database or ""])
     cpu_before = await meter.snapshot()
     await consumer.start()
     task = asyncio.create_task(consumer.run_forever())

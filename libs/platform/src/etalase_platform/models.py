@@ -63,8 +63,18 @@ def respond(model: type[M], source: object, /, **computed: Any) -> M:
 
 def entity(cls: type[D], source: object) -> D:
     """The domain dataclass `cls` from the attributes of the same names on `source` (a row)."""
-    assert dataclasses.is_dataclass(cls)
-    return cls(**{f.name: getattr(source, f.name) for f in dataclasses.fields(cls) if f.init})
+    return cls(**{name: getattr(source, name) for name in _init_fields(cls)})
+
+
+_INIT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _init_fields(cls: type) -> tuple[str, ...]:
+    # read per row of a batch: `dataclasses.fields` builds its tuple again on every call
+    if (names := _INIT_FIELDS.get(cls)) is None:
+        assert dataclasses.is_dataclass(cls)
+        names = _INIT_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+    return names
 
 
 def store(row: object, state: object) -> None:

@@ -5,7 +5,7 @@ models may be imported into the same process (tests, tools), which one shared me
 """
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,6 +27,8 @@ from sqlalchemy import (
     Numeric,
     Text,
     and_,
+    any_,
+    bindparam,
     func,
     literal_column,
     not_,
@@ -34,8 +36,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import registry
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select, SelectOfScalar
@@ -166,10 +169,16 @@ async def lock_product(session: AsyncSession, product_id: str) -> ProductRow | N
     return (await session.exec(query.execution_options(populate_existing=True))).first()
 
 
+def _text_array(values: Sequence[str]) -> BindParameter[Sequence[str]]:
+    """One array parameter, where `in_` would render a parameter per value: the statement's
+    text then stays the same whatever the batch's size, so it is compiled and prepared once."""
+    return bindparam("values", values, type_=ARRAY(Text))
+
+
 def _following(vendor_ids: list[str]) -> ColumnElement[bool]:
     """The products of `vendor_ids` that a suspension or reinstatement may change."""
     return and_(
-        col(ProductRow.vendor_id).in_(vendor_ids),
+        col(ProductRow.vendor_id) == any_(_text_array(vendor_ids)),
         or_(
             col(ProductRow.status) == ProductStatus.TAYANG,
             col(ProductRow.delist_reason) == DelistReason.VENDOR_SUSPENDED,
@@ -203,7 +212,7 @@ async def lock_vendor_views(session: AsyncSession, vendor_ids: list[str]) -> dic
     order, as the consumer changing them locks them."""
     query = (
         sa_select(*(_VENDORS.c[f.name] for f in fields(VendorView)))
-        .where(_VENDORS.c.vendor_id.in_(vendor_ids))
+        .where(_VENDORS.c.vendor_id == any_(_text_array(vendor_ids)))
         .order_by(_VENDORS.c.vendor_id)
         .with_for_update()
     )
