@@ -122,3 +122,19 @@ class CpuMeter:
         cores["other"] = round(max(0.0, machine - sum(cores.values())), 2)
         cores["machine"] = round(machine, 2)
         return dict(sorted(cores.items(), key=lambda item: -item[1]))
+
+
+async def settle(*, limit_s: float, quiet_cores: float = 0.25) -> dict[str, float]:
+    """Waits until what ran before has finished (autovacuum of its tables, PostgreSQL writing
+    its dirty buffers, Kafka flushing its log): the machine must stay under `quiet_cores` busy
+    for a window, since on two cores a busy neighbour skews every figure. Returns how long it
+    waited and how busy the last window was; gives up after `limit_s`."""
+    started = time.perf_counter()
+    window = 2.0
+    while True:
+        before = _machine_busy_seconds()
+        await asyncio.sleep(window)
+        busy = (_machine_busy_seconds() - before) / window
+        waited = time.perf_counter() - started
+        if busy < quiet_cores or waited >= limit_s:
+            return {"waited_s": round(waited, 1), "busy_cores": round(busy, 2)}

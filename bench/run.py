@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import freshness, rebuild, relay, views, write_path
-from bench.cpu import CpuMeter
+from bench.cpu import CpuMeter, settle
 from bench.environment import Infra, machine
 from bench.load import client
 from bench.processes import (
@@ -33,6 +33,8 @@ log = logging.getLogger("bench")
 Results = dict[str, Any]
 CATCH_UP_TIMEOUT_S = 600.0
 QUICK_NAIVE_SAMPLE = 300
+SETTLE_S = 90.0
+QUICK_SETTLE_S = 4.0
 
 
 async def _guarded(name: str, results: Results, work: Callable[[], Awaitable[Any]]) -> None:
@@ -44,6 +46,15 @@ async def _guarded(name: str, results: Results, work: Callable[[], Awaitable[Any
         results[name] = {"error": f"{type(error).__name__}: {error}"}
         results[name]["traceback"] = traceback.format_exc()
     log.info("%s done", name)
+
+
+async def _settle(infra: Infra, results: Results, section: str, *, quick: bool) -> None:
+    """What the previous section left (its databases and their autovacuum, dirty buffers, a busy
+    broker) must not run beside the next one; --quick, a smoke test, waits little."""
+    await infra.drop_databases()
+    quiet = await settle(limit_s=QUICK_SETTLE_S if quick else SETTLE_S)
+    results.setdefault("settled", {})[section] = quiet
+    log.info("%s: settled after %.1f s (%.2f cores busy)", section, *quiet.values())
 
 
 async def _projection(infra: Infra, sizes: Sizes, *, quick: bool) -> dict[str, float]:
@@ -194,15 +205,23 @@ async def run_all(
         "machine": await machine(infra),
         "sizes": asdict(sizes),
     }
+    sections: dict[str, Callable[[], Awaitable[Any]]] = {
+        "relay": lambda: _guarded(
+            "relay", results, lambda: relay.measure(infra, sizes.relay_events)
+        ),
+        "projection": lambda: _guarded(
+            "projection", results, lambda: _projection(infra, sizes, quick=quick)
+        ),
+        "views": lambda: _guarded(
+            "views", results, lambda: views.measure(infra, sizes.views_events)
+        ),
+        "services": lambda: _with_services(infra, sizes, logs, profile, results),
+    }
     try:
-        if "relay" in only:
-            await _guarded("relay", results, lambda: relay.measure(infra, sizes.relay_events))
-        if "projection" in only:
-            await _guarded("projection", results, lambda: _projection(infra, sizes, quick=quick))
-        if "views" in only:
-            await _guarded("views", results, lambda: views.measure(infra, sizes.views_events))
-        if "services" in only:
-            await _with_services(infra, sizes, logs, profile, results)
+        for name in SECTIONS:
+            if name in only:
+                await _settle(infra, results, name, quick=quick)
+                await sections[name]()
     finally:
         await infra.drop_databases()
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
