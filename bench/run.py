@@ -205,23 +205,18 @@ async def run_all(
         "machine": await machine(infra),
         "sizes": asdict(sizes),
     }
-    sections: dict[str, Callable[[], Awaitable[Any]]] = {
-        "relay": lambda: _guarded(
-            "relay", results, lambda: relay.measure(infra, sizes.relay_events)
-        ),
-        "projection": lambda: _guarded(
-            "projection", results, lambda: _projection(infra, sizes, quick=quick)
-        ),
-        "views": lambda: _guarded(
-            "views", results, lambda: views.measure(infra, sizes.views_events)
-        ),
-        "services": lambda: _with_services(infra, sizes, logs, profile, results),
+    without_services: dict[str, Callable[[], Awaitable[Any]]] = {
+        "relay": lambda: relay.measure(infra, sizes.relay_events),
+        "projection": lambda: _projection(infra, sizes, quick=quick),
+        "views": lambda: views.measure(infra, sizes.views_events),
     }
     try:
-        for name in SECTIONS:
-            if name in only:
-                await _settle(infra, results, name, quick=quick)
-                await sections[name]()
+        for section in (name for name in SECTIONS if name in only):
+            await _settle(infra, results, section, quick=quick)
+            if section in without_services:
+                await _guarded(section, results, without_services[section])
+            else:
+                await _with_services(infra, sizes, logs, profile, results)
     finally:
         await infra.drop_databases()
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")

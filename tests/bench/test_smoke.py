@@ -78,7 +78,11 @@ async def test_the_json_holds_every_row_with_figures(quick_run: dict[str, Any]) 
     assert results["relay"]["relay_per_s"] > 0 and results["relay"]["raw_per_s"] > 0
     assert results["projection"]["processes_events_per_s"] > 0
     for service in ("purchasing", "catalog"):
-        assert results["views"][service]["applied"] == results["views"][service]["events"] > 0
+        view = results["views"][service]
+        assert view["applied"] == view["events"] > 0
+        # its database's backends did the writing: 0 would mean the meter watched no backend
+        assert view["cpu_us_per_event"]["postgresql"] > 0
+    assert list(results["settled"]) == ["relay", "projection", "views", "services"]
     assert results["freshness"]["orders_measured"] > 0
     assert results["freshness"]["orders_never_counted"] == 0
     for service in ("registration", "catalog", "purchasing", "reporting"):

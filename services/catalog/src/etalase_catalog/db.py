@@ -172,7 +172,7 @@ async def lock_product(session: AsyncSession, product_id: str) -> ProductRow | N
 def _text_array(values: Sequence[str]) -> BindParameter[Sequence[str]]:
     """One array parameter, where `in_` would render a parameter per value: the statement's
     text then stays the same whatever the batch's size, so it is compiled and prepared once."""
-    return bindparam("values", values, type_=ARRAY(Text))
+    return bindparam(None, values, type_=ARRAY(Text))  # anonymous: two in one statement differ
 
 
 def _following(vendor_ids: list[str]) -> ColumnElement[bool]:
