@@ -6,6 +6,7 @@ database other work is using."""
 import asyncio
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -21,12 +22,20 @@ _SHARED_SETTINGS = ("KAFKA_BOOTSTRAP_SERVERS", "ETALASE_POSTGRES_URL", "KAFKA_PO
 
 
 def free_port() -> int:
+    """A port nothing listens on, below the kernel's range for outgoing connections: one from
+    inside that range can be taken by some client's connection (Kafka's, PostgreSQL's) in the
+    seconds before the server binds it."""
+    first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     while True:
+        port = random.randrange(10_000, first_ephemeral)
+        if port in SHARED_PORTS:
+            continue
         with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port: int = sock.getsockname()[1]
-        if port not in SHARED_PORTS:
-            return port
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 class ScriptFailed(RuntimeError):
