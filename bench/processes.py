@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 from etalase_platform.auth import mint_token
+from etalase_platform.logs import EVENT_LOOP, HTTP_PARSER
 from etalase_platform.settings import DEV_JWT_SECRET
 
 from bench.environment import REPO, Infra, free_port, libpq_url
@@ -173,5 +174,10 @@ async def start_baseline(infra: Infra, logs: Path) -> Server:
         "127.0.0.1",
         "--port",
         str(port),
+        # the services' server stack, so that the ratio compares the work, not the loop
+        "--loop",
+        EVENT_LOOP,
+        "--http",
+        HTTP_PARSER,
     ]
     return _spawn("baseline", command, env, logs, port)

@@ -24,10 +24,10 @@ from typing import Any
 
 from bench import wrk
 from bench.cpu import CpuMeter
-from bench.environment import REPO, Infra, free_port, libpq_url
+from bench.environment import REPO, Infra, free_port
 from bench.load import client
 from bench.offsets import skip_history
-from bench.processes import Server, _spawn
+from bench.processes import Server, _spawn, start_baseline
 from bench.scenario import Scenario
 
 log = logging.getLogger("bench.write_path_ab")
@@ -51,13 +51,6 @@ async def _purchasing(
         env["PYTHONPATH"] = os.pathsep.join([*sources, env.get("PYTHONPATH", "")]).rstrip(":")
     command = [sys.executable, "-m", "etalase_purchasing.main"]
     return _spawn(label, command, env, logs, port)
-
-
-async def _baseline(infra: Infra, logs: Path) -> Server:
-    port = free_port()
-    env = {**os.environ, "BASELINE_DATABASE_URL": libpq_url(await infra.new_database("baseline"))}
-    command = [sys.executable, "-m", "uvicorn", "bench.baseline_app:app", "--port", str(port)]
-    return _spawn("baseline", command, env, logs, port)
 
 
 async def _run(
@@ -93,7 +86,7 @@ async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     try:
         a = await _purchasing(infra, "purchasing_a", logs, args.a, args.a_url_query)
         b = await _purchasing(infra, "purchasing_b", logs, [])
-        base = await _baseline(infra, logs)
+        base = await start_baseline(infra, logs)
         servers = [a, b, base]
         databases = dict(zip(("a", "b", "baseline"), infra.created_databases, strict=True))
         await asyncio.gather(*(server.wait_ready() for server in servers))
