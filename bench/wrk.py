@@ -145,7 +145,7 @@ async def closed_loop(
     warmup_s: float,
     measure_s: float,
     meter: CpuMeter,
-    rate_bound_per_s: float = 3000.0,
+    rate_bound_per_s: float = 8000.0,
 ) -> WrkRun:
     """A warm-up run, then the measured run, each with requests of their own (never reused:
     `rate_bound_per_s` x duration of them are prepared). Only the measured run is counted."""

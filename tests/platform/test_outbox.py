@@ -13,12 +13,14 @@ from aiokafka import AIOKafkaConsumer
 from etalase_events.codec import decode
 from etalase_platform.consumer import IdempotentConsumer
 from etalase_platform.db import create_engine, session_factory, upgrade_to_head
+from etalase_platform.driver import DriverStatement
 from etalase_platform.outbox import ENQUEUE_SQL, OutboxRelay, enqueue, kafka_producer
-from sqlalchemy import event, text
+from etalase_platform.telemetry import tracer
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory, eventually
-from tests.platform.support import MIGRATIONS, RecordEffects, verified
+from tests.platform.support import MIGRATIONS, RecordEffects, recorded_spans, verified
 
 pytestmark = pytest.mark.infra
 
@@ -166,21 +168,29 @@ async def test_an_event_enqueued_along_the_callers_statement_is_written_by_it(
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE things (id TEXT PRIMARY KEY)"))
     # the caller's change and the outbox row in one statement: one round trip
-    along = text(f"WITH queued AS ({ENQUEUE_SQL}) INSERT INTO things (id) VALUES (:id)")
-    executed: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: executed.append(a[2]))
-
-    async with sessions() as session, session.begin():
-        await enqueue(
-            session,
-            verified("v-along"),
-            source="t",
-            subject="a",
-            sequence=1,
-            topic=topic,
-            along=(along, {"id": "thing-1"}),
-        )
-    assert len(executed) == 1
+    along = DriverStatement(
+        text(f"WITH queued AS ({ENQUEUE_SQL}) INSERT INTO things (id) VALUES (:id)")
+    )
+    exporter = recorded_spans()
+    with tracer("tests").start_as_current_span("change") as change:
+        async with sessions() as session, session.begin():
+            await enqueue(
+                session,
+                verified("v-along"),
+                source="t",
+                subject="a",
+                sequence=1,
+                topic=topic,
+                along=(along, {"id": "thing-1"}),
+            )
+    statements = [
+        span.attributes["db.statement"]
+        for span in exporter.get_finished_spans()
+        if span.parent is not None
+        and span.parent.span_id == change.get_span_context().span_id
+        and span.attributes is not None
+    ]
+    assert statements == [along.sql]
     assert await _count(engine, "SELECT count(*) FROM things WHERE id = 'thing-1'") == 1
     producer = kafka_producer(infra.kafka, "relay")
     await producer.start()

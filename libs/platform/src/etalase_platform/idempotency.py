@@ -17,10 +17,10 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_platform.db import SessionFactory
+from etalase_platform.driver import DriverStatement
 from etalase_platform.problems import Problem
 
 MAX_KEY_LENGTH = 200
@@ -49,19 +49,25 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-# Built once and run on the session's connection (Core): building a statement and executing it
-# through the ORM session per call cost more CPU than the round trip.
-_CLAIM = text(
-    "INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES (:scope, :key, :fp)"
-    " ON CONFLICT DO NOTHING RETURNING key"
+# On the driver: every create call runs two of these, and SQLAlchemy's execution of a statement
+# costs twice the driver's (etalase_platform.driver).
+_CLAIM = DriverStatement(
+    text(
+        "INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES (:scope, :key, :fp)"
+        " ON CONFLICT DO NOTHING RETURNING key"
+    )
 )
-_STORED = text(
-    "SELECT fingerprint, status_code, body FROM idempotency_keys"
-    " WHERE scope = :scope AND key = :key"
+_STORED = DriverStatement(
+    text(
+        "SELECT fingerprint, status_code, body FROM idempotency_keys"
+        " WHERE scope = :scope AND key = :key"
+    )
 )
-_ANSWER = text(
-    "UPDATE idempotency_keys SET status_code = :status, body = :body"
-    " WHERE scope = :scope AND key = :key"
+_ANSWER = DriverStatement(
+    text(
+        "UPDATE idempotency_keys SET status_code = :status, body = :body"
+        " WHERE scope = :scope AND key = :key"
+    )
 )
 
 
@@ -84,26 +90,23 @@ async def run_once(
             return StoredResponse(status_code, await create(session))
         if not key or len(key) > MAX_KEY_LENGTH:
             raise IdempotencyKeyReused(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters")
-        connection = await session.connection()
-        stored = await _claim(connection, scope, key, request_fingerprint)
+        stored = await _claim(session, scope, key, request_fingerprint)
         if stored is not None:
             return stored
         body = await create(session)
-        await connection.execute(
-            _ANSWER, {"status": status_code, "body": json.dumps(body), "scope": scope, "key": key}
+        await _ANSWER.execute(
+            session, {"status": status_code, "body": json.dumps(body), "scope": scope, "key": key}
         )
     return StoredResponse(status_code, body)
 
 
 async def _claim(
-    connection: AsyncConnection, scope: str, key: str, request_fingerprint: str
+    session: AsyncSession, scope: str, key: str, request_fingerprint: str
 ) -> StoredResponse | None:
-    inserted = await connection.execute(
-        _CLAIM, {"scope": scope, "key": key, "fp": request_fingerprint}
-    )
-    if inserted.first() is not None:
+    values = {"scope": scope, "key": key}
+    if await _CLAIM.fetchrow(session, {**values, "fp": request_fingerprint}) is not None:
         return None
-    existing = (await connection.execute(_STORED, {"scope": scope, "key": key})).one()
-    if existing.fingerprint != request_fingerprint:
+    existing = await _STORED.fetchrow(session, values)
+    if existing["fingerprint"] != request_fingerprint:
         raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
-    return StoredResponse(existing.status_code, json.loads(existing.body), replayed=True)
+    return StoredResponse(existing["status_code"], json.loads(existing["body"]), replayed=True)

@@ -27,10 +27,11 @@ from etalase_events.models import Event
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from etalase_platform import metrics
+from etalase_platform.driver import DriverStatement
 from etalase_platform.outages import log_failure
 from etalase_platform.telemetry import (
     LeanSpan,
@@ -63,9 +64,9 @@ as a CTE beside parameters of its own (`enqueue(..., along=)`: one round trip fe
 notification, sent at commit only, wakes the relays (see OutboxRelay); made by the insert itself,
 so that it costs no round trip of its own."""
 
-# Built once and run on the session's connection (Core): building and executing it through the
-# ORM session per call cost more CPU than the round trip.
-_ENQUEUE = text(ENQUEUE_SQL)
+# On the driver: every state change runs it, and SQLAlchemy's execution of a statement costs
+# twice the driver's (etalase_platform.driver).
+_ENQUEUE = DriverStatement(text(ENQUEUE_SQL))
 
 
 async def enqueue(
@@ -77,7 +78,7 @@ async def enqueue(
     sequence: int,
     time: datetime | None = None,
     topic: str | None = None,
-    along: tuple[TextClause, Mapping[str, object]] | None = None,
+    along: tuple[DriverStatement, Mapping[str, object]] | None = None,
 ) -> CloudEvent:
     """Write `event` to the outbox inside the caller's transaction.
 
@@ -89,9 +90,8 @@ async def enqueue(
     record = codec.encode(envelope)
     traceparent, tracestate = current_trace_headers()
     statement, parameters = along if along is not None else (_ENQUEUE, {})
-    connection = await session.connection()
-    await connection.execute(
-        statement,
+    await statement.execute(
+        session,
         {
             **parameters,
             "outbox_event_id": envelope.id,

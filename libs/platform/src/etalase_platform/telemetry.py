@@ -5,6 +5,7 @@ as a Kafka header, and consumers start their spans as its children, so that one 
 work it causes downstream form one trace.
 """
 
+import functools
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
-from sqlalchemy import event
+from sqlalchemy import URL, event
 from sqlalchemy.engine.interfaces import ExceptionContext, ExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -222,21 +223,40 @@ class LeanSpan:
 _DB_SCOPE = InstrumentationScope("etalase.db")
 
 
-def trace_statements(engine: AsyncEngine) -> None:
-    """Each statement `engine` runs inside a sampled span becomes a CLIENT span, its child (ops.md:
-    a request's database work is part of its trace), named and attributed as OpenTelemetry's
-    SQLAlchemy instrumentation names them. That instrumentation instruments nothing on SQLAlchemy
-    2.1 (its declared range ends below it), and forced onto it cost 65 µs per statement, about
-    0.4 ms of an order's CPU; a LeanSpan costs a tenth of that. Work outside a sampled span,
-    or under `suppress_instrumentation` (the relay's own SQL), gets none."""
-    url = engine.url
+@functools.cache
+def database_attributes(url: URL) -> Mapping[str, str | int]:
+    """The attributes every statement span on the database of `url` carries."""
     found = {
         "db.name": url.database,
         "db.user": url.username,
         "net.peer.name": url.host,
         "net.peer.port": url.port,  # an int, as the semantic conventions have it
     }
-    common = {"db.system": "postgresql", **{k: v for k, v in found.items() if v is not None}}
+    return {"db.system": "postgresql", **{k: v for k, v in found.items() if v is not None}}
+
+
+def statement_span(statement: str, database: Mapping[str, str | int]) -> LeanSpan | None:
+    """A CLIENT span for `statement`, child of the current span, if that one is sampled and
+    instrumentation is not suppressed (the relay's own SQL); the caller ends it."""
+    parent = trace.get_current_span().get_span_context()
+    if not parent.trace_flags.sampled or not is_instrumentation_enabled():
+        return None
+    operation = statement.split(None, 1)[0].upper() if statement else "SQL"
+    attributes = {**database, "db.statement": statement, "db.operation": operation}
+    return LeanSpan(
+        parent, operation, kind=trace.SpanKind.CLIENT, attributes=attributes, scope=_DB_SCOPE
+    )
+
+
+def trace_statements(engine: AsyncEngine) -> None:
+    """Each statement `engine` runs inside a sampled span becomes a CLIENT span, its child (ops.md:
+    a request's database work is part of its trace), named and attributed as OpenTelemetry's
+    SQLAlchemy instrumentation names them. That instrumentation instruments nothing on SQLAlchemy
+    2.1 (its declared range ends below it), and forced onto it cost 65 µs per statement, about
+    0.4 ms of an order's CPU; a LeanSpan costs a tenth of that. Work outside a sampled span,
+    or under `suppress_instrumentation` (the relay's own SQL), gets none. Statements run on the
+    driver (`etalase_platform.driver`) get the same span from `statement_span`."""
+    database = database_attributes(engine.url)
 
     def started(
         _connection: Any,
@@ -246,14 +266,10 @@ def trace_statements(engine: AsyncEngine) -> None:
         context: ExecutionContext | None,
         _executemany: bool,
     ) -> None:
-        parent = trace.get_current_span().get_span_context()
-        if context is None or not parent.trace_flags.sampled or not is_instrumentation_enabled():
-            return
-        operation = statement.split(None, 1)[0].upper() if statement else "SQL"
-        attributes = {**common, "db.statement": statement, "db.operation": operation}
-        context._etalase_span = LeanSpan(  # type: ignore[attr-defined]  # one per execution
-            parent, operation, kind=trace.SpanKind.CLIENT, attributes=attributes, scope=_DB_SCOPE
-        )
+        if context is not None:
+            span = statement_span(statement, database)
+            if span is not None:
+                context._etalase_span = span  # type: ignore[attr-defined]  # one per execution
 
     def ended(
         _connection: Any,

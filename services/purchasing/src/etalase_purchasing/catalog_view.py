@@ -17,6 +17,7 @@ from etalase_events.compliance import (
     umkk_sql,
 )
 from etalase_events.models import Catalog, LegalForm, ProductListed, Scale
+from etalase_platform.driver import DriverStatement
 from sqlalchemy import and_, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
@@ -375,19 +376,14 @@ async def record_registry_facts_of(session: AsyncSession, events: Sequence[Regis
 # --- reads (placing an order) ------------------------------------------------------------------
 
 
+def _listed(row: Any) -> dict[str, Any]:
+    """What a product row and an alternative row both say of a product."""
+    names = ("product_id", "vendor_id", "name", "category", "price_idr", "tkdn_pct", "bmp_pct")
+    return {name: row[name] for name in names} | {"catalog": Catalog(row["catalog"])}
+
+
 def _known(row: Any) -> KnownProduct:
-    return KnownProduct(
-        product_id=row.product_id,
-        vendor_id=row.vendor_id,
-        name=row.name,
-        category=row.category,
-        catalog=Catalog(row.catalog),
-        price_idr=row.price_idr,
-        domestic=row.domestic,
-        tkdn_pct=row.tkdn_pct,
-        bmp_pct=row.bmp_pct,
-        tayang=row.tayang,
-    )
+    return KnownProduct(**_listed(row), domestic=row["domestic"], tayang=row["tayang"])
 
 
 @dataclass(frozen=True)
@@ -421,8 +417,10 @@ _RANKING = p3dn_order_by_sql(
 # Everything placing an order reads, in one round trip: the requested products ('product'), the
 # best displayed PDN-wajib products of their categories ('alternative', ranked), and the facts of
 # their vendors ('vendor'). One row shape for all three; a kind leaves the others' columns NULL.
-_ORDER_FACTS = text(
-    f"""WITH requested AS (
+# On the driver (etalase_platform.driver): SQLAlchemy's execution adds nothing here.
+_ORDER_FACTS = DriverStatement(
+    text(
+        f"""WITH requested AS (
         SELECT * FROM catalog_products WHERE product_id = ANY(CAST(:product_ids AS text[]))
     )
     SELECT 'product' AS kind, product_id, vendor_id, name, category, catalog, price_idr,
@@ -447,6 +445,7 @@ _ORDER_FACTS = text(
         vf.listing_legal_form, vf.listing_region_code
     FROM vendor_facts AS vf WHERE vf.vendor_id IN (SELECT vendor_id FROM requested)
     ORDER BY kind, category, rank"""
+    )
 )
 
 
@@ -470,38 +469,26 @@ async def order_facts(
     """The products of `product_ids` that are known, the alternatives of their categories in the
     P3DN ranking for a buyer of `region_code` (UMK-K first, then local, then the cheapest; best
     first), and their vendors' facts."""
-    connection = await session.connection()  # Core: the ORM's execution adds nothing here
-    rows = await connection.execute(
-        _ORDER_FACTS,
+    rows = await _ORDER_FACTS.fetch(
+        session,
         {"product_ids": list(product_ids), "region": region_code, "best": MAX_PDN_ALTERNATIVES},
     )
     facts = OrderFacts({}, {}, {})
     for row in rows:
-        if row.kind == "product":
-            facts.products[row.product_id] = _known(row)
-        elif row.kind == "alternative":
-            facts.alternatives.setdefault(row.category, []).append(_alternative(row))
+        if row["kind"] == "product":
+            facts.products[row["product_id"]] = _known(row)
+        elif row["kind"] == "alternative":
+            facts.alternatives.setdefault(row["category"], []).append(_alternative(row))
         else:
-            facts.vendors[row.vendor_id] = (
-                _facts(row.scale, row.legal_form, row.region_code),
-                _facts(row.listing_scale, row.listing_legal_form, row.listing_region_code),
+            facts.vendors[row["vendor_id"]] = (
+                _facts(row["scale"], row["legal_form"], row["region_code"]),
+                _facts(row["listing_scale"], row["listing_legal_form"], row["listing_region_code"]),
             )
     return facts
 
 
 def _alternative(row: Any) -> Alternative:
-    return Alternative(
-        product_id=row.product_id,
-        vendor_id=row.vendor_id,
-        name=row.name,
-        category=row.category,
-        catalog=Catalog(row.catalog),
-        price_idr=row.price_idr,
-        tkdn_pct=row.tkdn_pct,
-        bmp_pct=row.bmp_pct,
-        umkk=row.umkk,
-        local=row.local,
-    )
+    return Alternative(**_listed(row), umkk=row["umkk"], local=row["local"])
 
 
 def _facts(scale: str | None, legal_form: str | None, region_code: str | None) -> VendorFacts:

@@ -1,0 +1,83 @@
+"""`etalase_platform.driver`: a statement run on the driver is part of its session's transaction
+(committed with it, rolled back with it, read-only with it) and a span of the request's trace,
+as a statement SQLAlchemy runs is."""
+
+import uuid
+
+import asyncpg
+import pytest
+from etalase_platform.db import create_engine, session_factory
+from etalase_platform.driver import DriverStatement
+from etalase_platform.telemetry import tracer
+from opentelemetry import trace
+from sqlalchemy import text
+
+from tests.helpers import DatabaseFactory
+from tests.platform.support import recorded_spans
+
+pytestmark = pytest.mark.infra
+
+_INSERT = DriverStatement(text("INSERT INTO notes (body) VALUES (:body)"))
+_COUNT = DriverStatement(text("SELECT count(*) AS n FROM notes WHERE body = :body"))
+
+
+async def test_a_driver_statement_commits_and_rolls_back_with_its_session(
+    new_database: DatabaseFactory,
+) -> None:
+    engine = create_engine(await new_database("driver"))
+    sessions = session_factory(engine)
+    kept, undone = uuid.uuid4().hex, uuid.uuid4().hex
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE notes (body text NOT NULL)"))
+        async with sessions() as session, session.begin():
+            await _INSERT.execute(session, {"body": kept})  # the transaction's first statement
+        with pytest.raises(RuntimeError):
+            async with sessions() as session, session.begin():
+                await _INSERT.execute(session, {"body": undone})
+                assert (await _COUNT.fetchrow(session, {"body": undone}))["n"] == 1
+                raise RuntimeError("the caller fails after the write")
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            async with sessions() as session, session.begin():
+                await session.connection(execution_options={"postgresql_readonly": True})
+                await _INSERT.execute(session, {"body": undone})
+        async with sessions() as session:
+            assert (await _COUNT.fetchrow(session, {"body": kept}))["n"] == 1
+            assert [row["n"] for row in await _COUNT.fetch(session, {"body": undone})] == [0]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_driver_statement_inside_a_sampled_span_is_its_client_span(
+    new_database: DatabaseFactory,
+) -> None:
+    exporter = recorded_spans()
+    engine = create_engine(await new_database("driver-spans"))
+    sessions = session_factory(engine)
+    marker = uuid.uuid4().hex
+    ok = DriverStatement(text(f"SELECT CAST(:one AS int) AS ok_{marker}"))
+    missing = DriverStatement(text(f"SELECT * FROM missing_{marker} WHERE a = :one"))
+    try:
+        with tracer("tests").start_as_current_span("request") as request:
+            async with sessions() as session, session.begin():
+                assert (await ok.fetchrow(session, {"one": 1}))[0] == 1
+            async with sessions() as session, session.begin():
+                with pytest.raises(asyncpg.UndefinedTableError):
+                    await missing.fetch(session, {"one": 1})
+    finally:
+        await engine.dispose()
+
+    ours = {
+        str((span.attributes or {}).get("db.statement")): span
+        for span in exporter.get_finished_spans()
+        if marker in str((span.attributes or {}).get("db.statement", ""))
+    }
+    assert sorted(ours) == sorted([ok.sql, missing.sql])
+    for span in ours.values():
+        assert span.kind is trace.SpanKind.CLIENT and span.name == "SELECT"
+        assert span.parent is not None
+        assert span.parent.span_id == request.get_span_context().span_id
+        assert span.attributes is not None and span.attributes["db.system"] == "postgresql"
+        assert span.attributes["db.name"] == engine.url.database
+    assert ours[ok.sql].status.status_code is trace.StatusCode.UNSET
+    assert ours[missing.sql].status.status_code is trace.StatusCode.ERROR
