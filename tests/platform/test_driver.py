@@ -30,13 +30,15 @@ async def test_a_driver_statement_commits_and_rolls_back_with_its_session(
     try:
         async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE notes (body text NOT NULL)"))
-        async with sessions() as session, session.begin():
-            await _INSERT.execute(session, {"body": kept})  # the transaction's first statement
-        with pytest.raises(RuntimeError):
-            async with sessions() as session, session.begin():
-                await _INSERT.execute(session, {"body": undone})
-                assert (await _COUNT.fetchrow(session, {"body": undone}))["n"] == 1
-                raise RuntimeError("the caller fails after the write")
+        async with sessions() as session:
+            async with session.begin():
+                await _INSERT.execute(session, {"body": kept})  # the transaction's first statement
+            # the same session's next transaction: its own begin, on whichever connection
+            with pytest.raises(RuntimeError):
+                async with session.begin():
+                    await _INSERT.execute(session, {"body": undone})
+                    assert (await _COUNT.fetchrow(session, {"body": undone}))["n"] == 1
+                    raise RuntimeError("the caller fails after the write")
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
             async with sessions() as session, session.begin():
                 await session.connection(execution_options={"postgresql_readonly": True})
