@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from etalase_events.models import Catalog, LegalForm, Scale
+from etalase_events.models import Catalog, LegalForm, OrderPlaced, Scale
 from etalase_platform import outbox
 from etalase_platform.driver import DriverStatement
 from etalase_platform.models import TextEnum
@@ -195,6 +195,15 @@ _BUDGET_SELECT = select(_BUDGETS).where(
 )
 _BUDGET = DriverStatement(_BUDGET_SELECT)
 _BUDGET_LOCKED = DriverStatement(_BUDGET_SELECT.with_for_update())
+JUST_PLACED: dict[str, Any] = {
+    "status": OrderStatus.PLACED,
+    "version": 1,
+    "accepted_at": None,
+    "completed_at": None,
+    "cancelled_at": None,
+    "cancel_reason": None,
+}
+"""An order's columns that its OrderPlaced does not carry, as placing sets them."""
 _PLACED = (
     "order_id",
     "opd_code",
@@ -211,7 +220,7 @@ _PLACED = (
     "version",
     "placed_at",
 )
-"""The columns a placed order sets (the others are its later changes)."""
+"""The columns a placed order sets (the others are its later changes, NULL)."""
 _PLACE_ORDER = DriverStatement(
     text(
         "WITH spent AS (UPDATE budgets SET committed_idr = committed_idr + :total_idr"
@@ -224,12 +233,12 @@ _PLACE_ORDER = DriverStatement(
 
 async def get_budget(
     session: AsyncSession, fiscal_year: int, opd_code: str, *, lock: bool
-) -> Budget | None:
-    """The budget row (detached: a read, not to be changed through the session); with `lock`,
-    locked until the transaction ends: orders against it queue here."""
+) -> BudgetBase | None:
+    """The budget row's values (a read, not an entity of the session: no ORM instance to build);
+    with `lock`, the row locked until the transaction ends: orders against it queue here."""
     statement = _BUDGET_LOCKED if lock else _BUDGET
     row = await statement.fetchrow(session, {"fiscal_year": fiscal_year, "opd_code": opd_code})
-    return None if row is None else Budget(**row)
+    return None if row is None else BudgetBase.model_construct(**row)
 
 
 async def committing_orders(session: AsyncSession, fiscal_year: int, opd_code: str) -> list[Order]:
@@ -285,12 +294,13 @@ async def get_order(session: AsyncSession, order_id: str, *, lock: bool = False)
     return (await session.exec(statement)).first()
 
 
-def placing(order: Order) -> tuple[DriverStatement, dict[str, Any]]:
-    """The statement writing the order's row, adding its total to its budget's committed spend,
-    and writing its event's outbox row (for `enqueue(..., along=)`: one round trip; the caller
-    holds the budget row's lock)."""
-    values = {column: getattr(order, column) for column in _PLACED}
-    return _PLACE_ORDER, {**values, "lines": json.dumps(order.lines)}  # JSONB as text, the driver's
+def placing(event: OrderPlaced) -> tuple[DriverStatement, dict[str, Any]]:
+    """The statement writing the placed order's row, adding its total to its budget's committed
+    spend, and writing its event's outbox row (for `enqueue(..., along=)`: one round trip; the
+    caller holds the budget row's lock). The row is the event's fields and `JUST_PLACED`."""
+    values = {column: getattr(event, column, None) for column in _PLACED} | JUST_PLACED
+    lines = [line.model_dump(mode="json") for line in event.lines]
+    return _PLACE_ORDER, {**values, "lines": json.dumps(lines)}  # JSONB as text, the driver's
 
 
 async def list_orders(

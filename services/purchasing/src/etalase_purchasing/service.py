@@ -126,7 +126,7 @@ class BuiltOrder:
     """An order as placing it would record it, and the budget it would count against."""
 
     event: OrderPlaced
-    budget: db.Budget
+    budget: db.BudgetBase
     committed_idr: int
     """Placed, uncancelled spend of the OPD and year before this order."""
     alternatives: dict[str, list[catalog_view.Alternative]]
@@ -216,37 +216,17 @@ async def _place_order(
         committed_idr=built.committed_idr,
         order_total_idr=event.total_idr,
     )
-    order = db.Order(
-        order_id=event.order_id,
-        opd_code=event.opd_code,
-        region_code=event.region_code,
-        fiscal_year=event.fiscal_year,
-        rup_code=event.rup_code,
-        vendor_id=event.vendor_id,
-        vendor_scale=event.vendor_scale,
-        vendor_legal_form=event.vendor_legal_form,
-        vendor_region_code=event.vendor_region_code,
-        lines=[line.model_dump(mode="json") for line in event.lines],
-        total_idr=event.total_idr,
-        status=OrderStatus.PLACED,
-        version=1,
-        placed_at=event.placed_at,
-        accepted_at=None,
-        completed_at=None,
-        cancelled_at=None,
-        cancel_reason=None,
-    )
     # the order, its total on the budget row and its event in one statement, under the row's lock
     await enqueue(
         session,
         event,
         source=SOURCE,
-        subject=order.order_id,
+        subject=event.order_id,
         sequence=1,
         time=event.placed_at,
-        along=db.placing(order),
+        along=db.placing(event),
     )
-    return respond(OrderPublic, order)
+    return respond(OrderPublic, event, **db.JUST_PLACED)
 
 
 async def check_order(
