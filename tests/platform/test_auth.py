@@ -1,7 +1,9 @@
 """Tokens and scopes (no infrastructure needed)."""
 
+import time
 from datetime import timedelta
 
+import jwt
 import pytest
 from etalase_platform.auth import Principal, Role, decode_token, mint_token
 from etalase_platform.cli import main as cli
@@ -29,6 +31,18 @@ def test_a_minted_token_decodes_to_its_principal() -> None:
 def test_bad_tokens_are_unauthorized(token: str) -> None:
     with pytest.raises(Unauthorized):
         decode_token(SECRET, token)
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires() -> None:
+    token = mint_token(SECRET, role="auditor", ttl=timedelta(seconds=1))
+    assert decode_token(SECRET, token).role is Role.AUDITOR
+    assert decode_token(SECRET, token).role is Role.AUDITOR  # again: a client's next request
+    expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expires_at - time.time()) + 0.05)
+    with pytest.raises(Unauthorized, match="Signature has expired"):
+        decode_token(SECRET, token)
+    with pytest.raises(Unauthorized):  # a token of another secret is never taken for it
+        decode_token("another-secret-of-at-least-32-bytes", token)
 
 
 def test_a_token_without_the_claims_its_role_needs_is_unauthorized() -> None:
