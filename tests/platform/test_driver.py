@@ -2,12 +2,14 @@
 (committed with it, rolled back with it, read-only with it) and a span of the request's trace,
 as a statement SQLAlchemy runs is."""
 
+import asyncio
 import uuid
 
 import asyncpg
 import pytest
 from etalase_platform.db import create_engine, session_factory
 from etalase_platform.driver import DriverStatement
+from etalase_platform.outages import unavailable_dependency
 from etalase_platform.telemetry import tracer
 from opentelemetry import trace
 from sqlalchemy import text
@@ -83,3 +85,32 @@ async def test_a_driver_statement_inside_a_sampled_span_is_its_client_span(
         assert span.attributes["db.name"] == engine.url.database
     assert ours[ok.sql].status.status_code is trace.StatusCode.UNSET
     assert ours[missing.sql].status.status_code is trace.StatusCode.ERROR
+
+
+async def test_a_connection_the_server_dropped_is_discarded_not_pooled_again(
+    new_database: DatabaseFactory,
+) -> None:
+    url = await new_database("driver-drop")
+    engine = create_engine(url, pool_size=1)
+    sessions = session_factory(engine)
+    ping = DriverStatement(text("SELECT pg_backend_pid() AS pid, :n AS n"))
+    try:
+        async with sessions() as session, session.begin():
+            pid = (await ping.fetchrow(session, {"n": "1"}))["pid"]
+        # the server ends the pooled connection (a restart, an idle timeout, an operator)
+        admin = create_engine(url)
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(text(f"SELECT pg_terminate_backend({int(pid)})"))
+        finally:
+            await admin.dispose()
+        await asyncio.sleep(0.2)  # the client reads the server's goodbye (57P01) while idle
+        with pytest.raises(Exception) as failure:
+            async with sessions() as session, session.begin():
+                await ping.fetchrow(session, {"n": "2"})
+        assert unavailable_dependency(failure.value) == "postgresql"  # a 503, not a 500
+        async with sessions() as session, session.begin():  # a new connection, not the dead one
+            row = await ping.fetchrow(session, {"n": "3"})
+        assert row["pid"] != pid and row["n"] == "3"
+    finally:
+        await engine.dispose()

@@ -13,9 +13,11 @@ decoded (the codecs SQLAlchemy's asyncpg dialect registers on every connection);
 asyncpg `Record`s, read by column name (`row["name"]`).
 """
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import ClauseElement
@@ -45,18 +47,49 @@ class DriverStatement:
         await self._run(session, values, "execute")
 
     async def _run(self, session: AsyncSession, values: Mapping[str, Any], how: str) -> Any:
-        driver, database = await _in_transaction(session)
         arguments = [values[name] for name in self.parameters]
+        try:
+            driver, database = await _in_transaction(session)
+        except BaseException as error:
+            await _discard_if_broken(session, None, error)
+            raise
         span = statement_span(self.sql, database)
         try:
             result = await getattr(driver, how)(self.sql, *arguments)
         except BaseException as error:
             if span is not None:
                 span.end(error)
+            await _discard_if_broken(session, driver, error)
             raise
         if span is not None:
             span.end()
         return result
+
+
+_BROKEN = (
+    asyncpg.PostgresConnectionError,  # class 08, a connection lost mid-query
+    asyncpg.OperatorInterventionError,  # 57P01-03: the server is shutting down
+    asyncpg.InterfaceError,  # the connection is closed
+    asyncpg.InternalClientError,  # the protocol's state after a connection died mid-operation
+    OSError,
+)
+
+
+async def _discard_if_broken(session: AsyncSession, driver: Any, error: BaseException) -> None:
+    """Takes a connection that failed for being broken out of the pool. SQLAlchemy does so for
+    its own statements (its dialect sees the disconnect); it does not see the driver's, and
+    would hand the dead connection to every later transaction."""
+    causes: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and len(causes) < 5:
+        causes.append(cause)
+        cause = cause.__cause__
+    if not any(isinstance(c, _BROKEN) for c in causes) and not (driver and driver.is_closed()):
+        return
+    session.info.pop(_FOUND, None)
+    with contextlib.suppress(Exception):
+        connection = await session.connection()
+        await connection.invalidate()
 
 
 _FOUND = "etalase.driver"
