@@ -87,24 +87,24 @@ async def test_a_driver_statement_inside_a_sampled_span_is_its_client_span(
     assert ours[missing.sql].status.status_code is trace.StatusCode.ERROR
 
 
+@pytest.mark.parametrize("noticed_s", [0.2, 0.0], ids=["noticed", "racing"])
 async def test_a_connection_the_server_dropped_is_discarded_not_pooled_again(
-    new_database: DatabaseFactory,
+    new_database: DatabaseFactory, noticed_s: float
 ) -> None:
+    """Noticed: the client read the server's goodbye (57P01) while idle, and the next statement
+    finds the connection closed. Racing: the goodbye arrives during the next BEGIN, and asyncpg
+    says another operation is in progress. Either is an outage (503), and the pool recovers."""
     url = await new_database("driver-drop")
-    engine = create_engine(url, pool_size=1)
+    engine, admin = create_engine(url, pool_size=1), create_engine(url)
     sessions = session_factory(engine)
     ping = DriverStatement(text("SELECT pg_backend_pid() AS pid, :n AS n"))
     try:
         async with sessions() as session, session.begin():
             pid = (await ping.fetchrow(session, {"n": "1"}))["pid"]
         # the server ends the pooled connection (a restart, an idle timeout, an operator)
-        admin = create_engine(url)
-        try:
-            async with admin.connect() as connection:
-                await connection.execute(text(f"SELECT pg_terminate_backend({int(pid)})"))
-        finally:
-            await admin.dispose()
-        await asyncio.sleep(0.2)  # the client reads the server's goodbye (57P01) while idle
+        async with admin.connect() as connection:
+            await connection.execute(text(f"SELECT pg_terminate_backend({int(pid)})"))
+        await asyncio.sleep(noticed_s)
         with pytest.raises(Exception) as failure:
             async with sessions() as session, session.begin():
                 await ping.fetchrow(session, {"n": "2"})
@@ -114,3 +114,4 @@ async def test_a_connection_the_server_dropped_is_discarded_not_pooled_again(
         assert row["pid"] != pid and row["n"] == "3"
     finally:
         await engine.dispose()
+        await admin.dispose()

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import ClauseElement
 
+from etalase_platform.outages import POSTGRESQL, DependencyUnavailable, unavailable_dependency
 from etalase_platform.telemetry import database_attributes, statement_span
 
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
@@ -48,18 +49,25 @@ class DriverStatement:
 
     async def _run(self, session: AsyncSession, values: Mapping[str, Any], how: str) -> Any:
         arguments = [values[name] for name in self.parameters]
+        driver = None
+        span = None
         try:
             driver, database = await _in_transaction(session)
-        except BaseException as error:
-            await _discard_if_broken(session, None, error)
-            raise
-        span = statement_span(self.sql, database)
-        try:
+            span = statement_span(self.sql, database)
             result = await getattr(driver, how)(self.sql, *arguments)
-        except BaseException as error:
+        except Exception as error:
             if span is not None:
                 span.end(error)
-            await _discard_if_broken(session, driver, error)
+            broken = await _discard_if_broken(session, driver, error)
+            if broken and unavailable_dependency(error) is None:
+                # asyncpg's InternalClientError, when the server's goodbye arrives during a
+                # statement, is a dead connection too (SQLAlchemy's dialect calls it a
+                # disconnect for the same reason): a 503, not a 500
+                raise DependencyUnavailable(POSTGRESQL) from error
+            raise
+        except BaseException as error:  # a cancel: the pool's reset deals with the connection
+            if span is not None:
+                span.end(error)
             raise
         if span is not None:
             span.end()
@@ -75,21 +83,22 @@ _BROKEN = (
 )
 
 
-async def _discard_if_broken(session: AsyncSession, driver: Any, error: BaseException) -> None:
-    """Takes a connection that failed for being broken out of the pool. SQLAlchemy does so for
-    its own statements (its dialect sees the disconnect); it does not see the driver's, and
-    would hand the dead connection to every later transaction."""
+async def _discard_if_broken(session: AsyncSession, driver: Any, error: BaseException) -> bool:
+    """Takes a connection that failed for being broken out of the pool, and says whether it
+    did. SQLAlchemy does so for its own statements (its dialect sees the disconnect); it does
+    not see the driver's, and would hand the dead connection to every later transaction."""
     causes: list[BaseException] = []
     cause: BaseException | None = error
     while cause is not None and len(causes) < 5:
         causes.append(cause)
         cause = cause.__cause__
     if not any(isinstance(c, _BROKEN) for c in causes) and not (driver and driver.is_closed()):
-        return
+        return False
     session.info.pop(_FOUND, None)
     with contextlib.suppress(Exception):
         connection = await session.connection()
         await connection.invalidate()
+    return True
 
 
 _FOUND = "etalase.driver"
