@@ -19,7 +19,6 @@ async def test_placing_an_order_with_an_idempotency_key_is_five_statements(
     opd = await fund(client, 10_000_000)
     # every statement of a request is a span of its trace, whether SQLAlchemy or the driver ran it
     exporter = recorded_spans()
-    exporter.clear()
     response = await client.post(
         "/orders",
         json=order_body(opd, [(product.product_id, 1)]),

@@ -15,11 +15,11 @@ asyncpg `Record`s, read by column name (`row["name"]`).
 
 import contextlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.expression import ClauseElement
 
 from etalase_platform.outages import POSTGRESQL, DependencyUnavailable, unavailable_dependency
@@ -49,79 +49,76 @@ class DriverStatement:
 
     async def _run(self, session: AsyncSession, values: Mapping[str, Any], how: str) -> Any:
         arguments = [values[name] for name in self.parameters]
-        driver = None
+        found = await _connection_of(session)  # a pool timeout raises here, as SQLAlchemy's does
         span = None
         try:
-            driver, database = await _in_transaction(session)
-            span = statement_span(self.sql, database)
-            result = await getattr(driver, how)(self.sql, *arguments)
-        except Exception as error:
+            await found.begin()
+            span = statement_span(self.sql, found.database)
+            result = await getattr(found.driver, how)(self.sql, *arguments)
+        except BaseException as error:
             if span is not None:
                 span.end(error)
-            broken = await _discard_if_broken(session, driver, error)
-            if broken and unavailable_dependency(error) is None:
-                # asyncpg's InternalClientError, when the server's goodbye arrives during a
-                # statement, is a dead connection too (SQLAlchemy's dialect calls it a
-                # disconnect for the same reason): a 503, not a 500
-                raise DependencyUnavailable(POSTGRESQL) from error
-            raise
-        except BaseException as error:  # a cancel: the pool's reset deals with the connection
-            if span is not None:
-                span.end(error)
+            if isinstance(error, Exception) and found.driver.is_closed():
+                await _discard(session, found)
+                if unavailable_dependency(error) is None:
+                    # asyncpg's InternalClientError, when the server's goodbye arrives during a
+                    # statement: a dead connection all the same (a 503, not a 500)
+                    raise DependencyUnavailable(POSTGRESQL) from error
             raise
         if span is not None:
             span.end()
         return result
 
 
-_BROKEN = (
-    asyncpg.PostgresConnectionError,  # class 08, a connection lost mid-query
-    asyncpg.OperatorInterventionError,  # 57P01-03: the server is shutting down
-    asyncpg.InterfaceError,  # the connection is closed
-    asyncpg.InternalClientError,  # the protocol's state after a connection died mid-operation
-    OSError,
-)
+@dataclass(frozen=True)
+class _Found:
+    """A session transaction's connection, as SQLAlchemy's adapter and as asyncpg's."""
 
+    transaction: object
+    connection: AsyncConnection
+    adapted: Any
+    driver: Any
+    database: Mapping[str, str | int]
+    """The span attributes of the connection's database."""
 
-async def _discard_if_broken(session: AsyncSession, driver: Any, error: BaseException) -> bool:
-    """Takes a connection that failed for being broken out of the pool, and says whether it
-    did. SQLAlchemy does so for its own statements (its dialect sees the disconnect); it does
-    not see the driver's, and would hand the dead connection to every later transaction."""
-    causes: list[BaseException] = []
-    cause: BaseException | None = error
-    while cause is not None and len(causes) < 5:
-        causes.append(cause)
-        cause = cause.__cause__
-    if not any(isinstance(c, _BROKEN) for c in causes) and not (driver and driver.is_closed()):
-        return False
-    session.info.pop(_FOUND, None)
-    with contextlib.suppress(Exception):
-        connection = await session.connection()
-        await connection.invalidate()
-    return True
+    async def begin(self) -> None:
+        """SQLAlchemy's asyncpg adapter begins the transaction lazily, at its first statement,
+        and its commit is a no-op while none is begun: a statement sent to the driver first
+        would commit on its own, and a rollback would not undo it. So the adapter is asked to
+        begin, as its own first statement would (read-only if the session's connection is,
+        e.g. `postgresql_readonly`). Pinned by uv.lock; tests/platform/test_driver.py fails if
+        SQLAlchemy changes how it begins."""
+        if self.adapted._transaction is None:
+            await self.adapted._start_transaction()
 
 
 _FOUND = "etalase.driver"
-"""The key, in `session.info`, of the transaction last begun and its connection: looking them up
-through the session costs two greenlet switches, 21 µs a statement."""
+"""The key, in `session.info`, of the `_Found` of the session's transaction: looking the
+connection up through the session costs two greenlet switches, 21 µs a statement."""
 
 
-async def _in_transaction(session: AsyncSession) -> tuple[Any, Mapping[str, str | int]]:
-    """The session's asyncpg connection, its transaction begun, and the database's span
-    attributes. SQLAlchemy's asyncpg adapter begins the transaction lazily, at its first
-    statement, and its commit is a no-op while none is begun: a statement sent to the driver
-    first would commit on its own, and a rollback would not undo it. So the adapter is asked to
-    begin, as its own first statement would (read-only if the session's connection is, e.g.
-    `postgresql_readonly`). Pinned by uv.lock; tests/platform/test_driver.py fails if
-    SQLAlchemy changes how it begins."""
-    found = session.info.get(_FOUND)
-    if found is not None and found[0] is session.sync_session.get_transaction():
-        return found[1], found[2]
+async def _connection_of(session: AsyncSession) -> _Found:
+    found: _Found | None = session.info.get(_FOUND)
+    transaction = session.sync_session.get_transaction()
+    if found is not None and found.transaction is transaction:
+        return found
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    adapted: Any = raw.dbapi_connection
-    if adapted._transaction is None:
-        await adapted._start_transaction()
-    database = database_attributes(connection.engine.url)
-    session.info[_FOUND] = (session.sync_session.get_transaction(), raw.driver_connection, database)
-    return raw.driver_connection, database
+    found = _Found(
+        session.sync_session.get_transaction(),
+        connection,
+        raw.dbapi_connection,
+        raw.driver_connection,
+        database_attributes(connection.engine.url),
+    )
+    session.info[_FOUND] = found
+    return found
+
+
+async def _discard(session: AsyncSession, found: _Found) -> None:
+    """Takes a closed connection (the server ended it, or it was lost) out of the pool. SQLAlchemy
+    does so when its own statement finds one; it does not see the driver's, and would hand the
+    dead connection to every later transaction."""
+    session.info.pop(_FOUND, None)
+    with contextlib.suppress(Exception):
+        await found.connection.invalidate()

@@ -298,9 +298,9 @@ def placing(event: OrderPlaced) -> tuple[DriverStatement, dict[str, Any]]:
     """The statement writing the placed order's row, adding its total to its budget's committed
     spend, and writing its event's outbox row (for `enqueue(..., along=)`: one round trip; the
     caller holds the budget row's lock). The row is the event's fields and `JUST_PLACED`."""
-    values = {column: getattr(event, column, None) for column in _PLACED} | JUST_PLACED
+    values = {column: getattr(event, column) for column in _PLACED if column not in JUST_PLACED}
     lines = [line.model_dump(mode="json") for line in event.lines]
-    return _PLACE_ORDER, {**values, "lines": json.dumps(lines)}  # JSONB as text, the driver's
+    return _PLACE_ORDER, {**values, **JUST_PLACED, "lines": json.dumps(lines)}  # JSONB as text
 
 
 async def list_orders(
