@@ -24,7 +24,7 @@ from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory
-from tests.platform.support import MIGRATIONS
+from tests.platform.support import MIGRATIONS, relay_all
 
 pytestmark = pytest.mark.infra
 
@@ -70,12 +70,7 @@ async def published(
     producer = kafka_producer(infra.kafka, "contract")
     await producer.start()
     try:
-        relay = OutboxRelay(engine, producer, service="contract")
-        relayed = 0
-        while relayed < len(envelopes):
-            batch = await relay.publish_batch()
-            assert batch > 0, "the relay left rows unpublished"
-            relayed += batch
+        await relay_all(OutboxRelay(engine, producer, service="contract"), len(envelopes))
     finally:
         await producer.stop()
         await engine.dispose()

@@ -5,15 +5,39 @@ from pathlib import Path
 
 from etalase_events.models import VendorVerified
 from etalase_platform.consumer import Delivery
+from etalase_platform.db import session_factory
+from etalase_platform.outbox import OutboxRelay, enqueue
 from etalase_platform.telemetry import setup_tracing
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def enqueue_verified(
+    engine: AsyncEngine, events: Sequence[tuple[str, int]], topic: str
+) -> None:
+    """Writes a VendorVerified per (subject, sequence) to the outbox, in one transaction."""
+    async with session_factory(engine)() as session, session.begin():
+        for subject, sequence in events:
+            await enqueue(
+                session, verified(subject), source="t", subject=subject, sequence=sequence,
+                topic=topic,
+            )  # fmt: skip
+
+
+async def relay_all(relay: OutboxRelay, rows: int) -> list[int]:
+    """Runs the relay's rounds until `rows` rows are published; what each round published."""
+    rounds: list[int] = []
+    while sum(rounds) < rows:
+        rounds.append(await relay.publish_batch())
+        assert rounds[-1] > 0, "the relay left rows unpublished"
+    return rounds
 
 
 def recorded_spans() -> InMemorySpanExporter:

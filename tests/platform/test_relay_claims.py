@@ -6,11 +6,11 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 from etalase_events.codec import decode
-from etalase_platform.db import create_engine, session_factory, upgrade_to_head
-from etalase_platform.outbox import OutboxRelay, enqueue, kafka_producer
+from etalase_platform.db import create_engine, upgrade_to_head
+from etalase_platform.outbox import OutboxRelay, kafka_producer
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory
-from tests.platform.support import MIGRATIONS, verified
+from tests.platform.support import MIGRATIONS, enqueue_verified, relay_all
 
 pytestmark = pytest.mark.infra
 
@@ -23,22 +23,14 @@ async def test_one_aggregates_backlog_goes_out_in_whole_batches_in_order(
     await upgrade_to_head(MIGRATIONS, url)
     engine = create_engine(url)
     subject = str(uuid.uuid4())
-    async with session_factory(engine)() as session, session.begin():
-        for sequence in range(1, 301):
-            await enqueue(
-                session, verified(subject), source="t", subject=subject, sequence=sequence,
-                topic=topic,
-            )  # fmt: skip
+    await enqueue_verified(engine, [(subject, n) for n in range(1, 301)], topic)
     producer = kafka_producer(infra.kafka, "relay-claims")
     await producer.start()
     try:
         relay = OutboxRelay(
             engine, producer, service="test", batch_size=100, batches_per_transaction=3
         )
-        rounds: list[int] = []
-        while sum(rounds) < 300:
-            rounds.append(await relay.publish_batch())
-            assert rounds[-1] > 0, "the relay left rows unpublished"
+        rounds = await relay_all(relay, 300)
     finally:
         await producer.stop()
         await engine.dispose()

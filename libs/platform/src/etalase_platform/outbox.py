@@ -21,6 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from etalase_events import codec
 from etalase_events.envelope import CloudEvent, new_envelope
 from etalase_events.models import Event
@@ -108,12 +110,17 @@ async def enqueue(
     return envelope
 
 
+PARTITIONER = DefaultPartitioner()
+"""The producers' partitioner, which the relay also applies to the record batches it builds."""
+
+
 def kafka_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
+        partitioner=PARTITIONER,
         linger_ms=5,
         max_batch_size=256 * 1024,
         request_timeout_ms=30_000,
@@ -133,6 +140,54 @@ class _Row:
 
 
 _Batch = tuple[list[_Row], "asyncio.Future[list[object]]"]
+
+
+class _KafkaBatches:
+    """A claim's records as Kafka record batches, one per partition, handed to the producer
+    whole. The producer's `send` per record (its partitioning, a future and a queue append per
+    record) was a third of the relay's CPU; built here, a record costs the partitioner and one
+    append to its partition's batch (`python -m bench.relay`: 31-32 -> 22 µs of CPU per traced
+    event). Each record goes to the partition `send` would choose for its key (the producer's
+    own `PARTITIONER`), and a partition's records keep their order: its batches are handed over
+    in the order they filled, and the idempotent producer keeps that order on the broker."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+        self._building: dict[tuple[str, int], BatchBuilder] = {}
+        self._partitions: dict[str, list[int]] = {}
+        self._deliveries: list[asyncio.Future[object]] = []
+
+    async def append(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        partitions = self._partitions.get(topic)
+        if partitions is None:
+            partitions = self._partitions[topic] = sorted(
+                await self._producer.partitions_for(topic)
+            )
+        destination = (topic, PARTITIONER(key, partitions, partitions))
+        builder = self._building.get(destination)
+        if builder is None:
+            builder = self._building[destination] = self._producer.create_batch()
+        if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
+            # full: handed over, and the record starts the partition's next batch (an empty
+            # batch always takes its first record)
+            await self._hand_over(destination, builder)
+            builder = self._building[destination] = self._producer.create_batch()
+            builder.append(timestamp=None, key=key, value=value, headers=headers)
+
+    async def submit(self) -> "asyncio.Future[list[object]]":
+        """Hands over every batch still filling; resolves when Kafka acknowledged them all."""
+        for destination, builder in self._building.items():
+            await self._hand_over(destination, builder)
+        self._building.clear()
+        return asyncio.gather(*self._deliveries)
+
+    async def _hand_over(self, destination: tuple[str, int], builder: BatchBuilder) -> None:
+        topic, partition = destination
+        self._deliveries.append(
+            await self._producer.send_batch(builder, topic, partition=partition)
+        )
 
 
 class OutboxRelay:
@@ -353,7 +408,7 @@ class OutboxRelay:
         sampled trace gets a producer span, child of that request, and its record carries the
         span's context, so each consumer's span is the publish's child. A row written outside a
         sampled trace costs no span and carries what was stored."""
-        deliveries = []
+        batches = _KafkaBatches(self._producer)
         for row in rows:
             traceparent, tracestate = row.traceparent, row.tracestate
             parent = _sampled_parent(row)
@@ -363,15 +418,10 @@ class OutboxRelay:
             headers = codec.kafka_headers(
                 row.event_type, traceparent=traceparent, tracestate=tracestate
             )
-            # send() only queues the record; per-partition order is kept by the producer
-            # (idempotent, one in-flight request per partition)
-            delivery: asyncio.Future[object] = await self._producer.send(
-                row.topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
-            )
-            deliveries.append(delivery)
+            await batches.append(row.topic, row.key.encode(), row.payload.encode(), headers)
             if span is not None:
                 span.end()
-        return asyncio.gather(*deliveries)
+        return await batches.submit()
 
     def _publish_span(self, row: _Row, parent: SpanContext) -> LeanSpan:
         # a span per traced row is most of the relay's CPU: hence a LeanSpan, not the SDK's

@@ -1,0 +1,92 @@
+"""The relay hands Kafka whole record batches, one per partition, instead of a `send` per record:
+each record still lands on the partition `send` would choose for its key, and a partition's
+records that fill more than one batch still arrive all, in order."""
+
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from etalase_events.codec import decode
+from etalase_platform.db import create_engine, upgrade_to_head
+from etalase_platform.outbox import OutboxRelay, kafka_producer
+
+from tests.helpers import DatabaseFactory, Infra, TopicFactory
+from tests.platform.support import MIGRATIONS, enqueue_verified, relay_all
+
+pytestmark = pytest.mark.infra
+
+KAFKA_BATCH_BYTES = 256 * 1024  # the max_batch_size of `kafka_producer`
+
+
+async def _relay_all(
+    infra: Infra, url: str, events: list[tuple[str, int]], topic: str, batch_size: int
+) -> None:
+    """Writes the (subject, sequence) events to the outbox and relays every one of them."""
+    engine = create_engine(url)
+    await enqueue_verified(engine, events, topic)
+    producer = kafka_producer(infra.kafka, "relay-batches")
+    await producer.start()
+    try:
+        await relay_all(
+            OutboxRelay(engine, producer, service="test", batch_size=batch_size), len(events)
+        )
+    finally:
+        await producer.stop()
+        await engine.dispose()
+
+
+async def _read(kafka: str, topic: str, expected: int) -> list[tuple[int, str, bytes]]:
+    """(partition, key, value) of the topic's records, each partition in offset order."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: list[tuple[int, str, bytes]] = []
+    try:
+        while len(found) < expected:
+            polled = await consumer.getmany(timeout_ms=20_000)
+            assert polled, "the relayed records did not arrive"
+            for records in polled.values():
+                found += [(r.partition, r.key.decode(), r.value) for r in records if r.key]
+    finally:
+        await consumer.stop()
+    assert len(found) == expected
+    return found
+
+
+async def test_each_record_lands_on_the_partition_send_would_choose_for_its_key(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
+) -> None:
+    topic, probe = await new_topic("relay-batches"), await new_topic("relay-probe")
+    url = await new_database("relay-batches")
+    await upgrade_to_head(MIGRATIONS, url)
+    subjects = [str(uuid.uuid4()) for _ in range(300)]
+    await _relay_all(infra, url, [(s, 1) for s in subjects], topic, batch_size=500)
+
+    producer = kafka_producer(infra.kafka, "relay-probe")
+    await producer.start()
+    try:
+        by_send = {
+            s: (await producer.send_and_wait(probe, value=b"{}", key=s.encode())).partition
+            for s in subjects
+        }
+    finally:
+        await producer.stop()
+    by_relay = {key: partition for partition, key, _ in await _read(infra.kafka, topic, 300)}
+    assert by_relay == by_send
+    assert len(set(by_relay.values())) == 6  # the keys spread over every partition
+
+
+async def test_a_partitions_records_beyond_one_kafka_batch_all_arrive_in_order(
+    infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
+) -> None:
+    topic = await new_topic("relay-overflow", partitions=1)
+    url = await new_database("relay-overflow")
+    await upgrade_to_head(MIGRATIONS, url)
+    subject = str(uuid.uuid4())
+    await _relay_all(infra, url, [(subject, n) for n in range(1, 2001)], topic, batch_size=1000)
+
+    found = await _read(infra.kafka, topic, 2000)
+    # a claim of 1,000 rows fills more than one Kafka batch of the one partition
+    assert sum(len(value) for _, _, value in found[:1000]) > KAFKA_BATCH_BYTES
+    assert [decode(value).envelope.sequence for _, _, value in found] == list(range(1, 2001))
