@@ -43,6 +43,13 @@ async def test_a_catch_up_into_empty_tables_finds_facts_by_key(
         ]
         async with sessions() as session, session.begin():
             await projector.apply(session, deliveries(orders))
+    async with sessions() as session:
+        counted = (
+            await session.execute(
+                text("SELECT sum(p_orders), sum(p_total_idr) FROM reporting_g1.compliance_deltas")
+            )
+        ).one()
+    assert tuple(counted) == (BATCHES * ORDERS_PER_BATCH, BATCHES * ORDERS_PER_BATCH * 500)
     # a backend reports its table statistics when it ends
     await engine.dispose()
 

@@ -49,6 +49,13 @@ _STAMP_AT = {stage: CHANGE_COLUMNS.index(f"{stage}_event_id") for stage in STAGE
 _PLACEMENT_AT = slice(1, 1 + len(PLACEMENT))
 _UNSET = (None,) * (len(CHANGE_COLUMNS) - 1)
 _NO_FLAGGED_LINES = "[]"
+PLANNED_FROM_ORDERS = 200
+"""From how many orders a batch's merge is planned for that batch rather than run as the plan
+prepared once per connection. A prepared plan is kept until the tables' statistics change, and one
+made on a new generation's empty tables read every fact for every batch of a catch-up until
+autovacuum's first ANALYZE (340 ms a batch at batch 50 against 25 ms). Planning costs 1.6 ms: a
+few per cent of a catch-up's batch, but it made the batches of a few events of live traffic (and
+bench's naive figure) 60 % dearer, and their tables grow slowly enough for autovacuum to keep up."""
 
 BUDGET_COLUMNS: list[Column] = typed(
     tables.budget_allocations, [column.name for column in tables.budget_allocations.columns]
@@ -66,6 +73,7 @@ class ComplianceProjector:
         )
         self._create_changes = text(create_changes_table(schema))
         self._merge = merge_statement(schema)
+        self._prepared_merge = text(self._merge)
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
         budgets = of_type(deliveries, BudgetAllocated)
@@ -104,11 +112,11 @@ class ComplianceProjector:
         pooled = await (await session.connection()).get_raw_connection()
         driver: asyncpg.Connection = pooled.driver_connection
         await driver.copy_records_to_table("order_changes", records=changes, columns=CHANGE_COLUMNS)
-        # Planned for each batch, not prepared once per connection: a prepared plan is kept
-        # until the tables' statistics change, and one made on a new generation's empty tables
-        # read every fact for every batch until autovacuum's first ANALYZE (at 50 batches, 340
-        # ms a batch against 25). Without parameters, asyncpg runs it as a simple query.
-        await driver.execute(self._merge)
+        if len(changes) < PLANNED_FROM_ORDERS:
+            await session.execute(self._prepared_merge)
+        else:
+            # planned for this batch (without parameters, asyncpg runs it as a simple query)
+            await driver.execute(self._merge)
 
 
 def _order_changes(deliveries: Sequence[Delivery]) -> list[list[Any]]:
