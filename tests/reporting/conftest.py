@@ -4,12 +4,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from etalase_platform.db import SessionFactory, create_engine, session_factory, upgrade_to_head
-from etalase_reporting.bootstrap import MIGRATIONS, create_app
-from etalase_reporting.rebuild.generations import Status, create_generation, lock
+from etalase_platform.db import SessionFactory, session_factory
+from etalase_reporting.bootstrap import create_app
 from etalase_reporting.settings import Settings
 
 from tests.helpers import DatabaseFactory, Infra, serve, unique
+from tests.reporting.support import projection_engine
 
 
 @pytest.fixture(scope="package")
@@ -29,12 +29,6 @@ async def reporting(
 async def projection_sessions(new_database: DatabaseFactory) -> AsyncIterator[SessionFactory]:
     """Sessions of a migrated reporting database whose live generation is `reporting_g1`, for
     tests that drive the projector directly (one database per test module)."""
-    url = await new_database("reporting_projection")
-    await upgrade_to_head(MIGRATIONS, url)
-    engine = create_engine(url, pool_size=2)
-    factory = session_factory(engine)
-    async with factory() as session, session.begin():
-        await lock(session)
-        await create_generation(session, Status.LIVE, {})
-    yield factory
+    engine = await projection_engine(await new_database("reporting_projection"), pool_size=2)
+    yield session_factory(engine)
     await engine.dispose()

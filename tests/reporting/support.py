@@ -28,9 +28,12 @@ from etalase_events.models import (
 )
 from etalase_events.topics import ALL_TOPICS, PARTITIONS
 from etalase_platform.consumer import Delivery
-from etalase_platform.db import SessionFactory
+from etalase_platform.db import SessionFactory, create_engine, session_factory, upgrade_to_head
+from etalase_reporting.bootstrap import MIGRATIONS
+from etalase_reporting.rebuild.generations import Status, create_generation, lock
 from etalase_reporting.tables import TABLES
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.helpers import bearer, eventually
 
@@ -258,6 +261,16 @@ async def wait_applied(client: httpx.AsyncClient, positions: Positions) -> None:
 
     # generous: the shared topics hold every test run's events, all replayed by a new service
     await eventually(applied, timeout=300)
+
+
+async def projection_engine(url: str, *, pool_size: int) -> AsyncEngine:
+    """An engine on `url`, migrated, whose live generation is `reporting_g1`."""
+    await upgrade_to_head(MIGRATIONS, url)
+    engine = create_engine(url, pool_size=pool_size)
+    async with session_factory(engine)() as session, session.begin():
+        await lock(session)
+        await create_generation(session, Status.LIVE, {})
+    return engine
 
 
 async def reset_projection(sessions: SessionFactory) -> None:

@@ -6,14 +6,12 @@ slowed with each batch (340 ms a batch at 50 batches, against 25 ms once analyse
 from datetime import UTC, datetime
 
 import pytest
-from etalase_platform.db import create_engine, session_factory, upgrade_to_head
-from etalase_reporting.bootstrap import MIGRATIONS
+from etalase_platform.db import create_engine, session_factory
 from etalase_reporting.projection.compliance import ComplianceProjector
-from etalase_reporting.rebuild.generations import Status, create_generation, lock
 from sqlalchemy import text
 
 from tests.helpers import DatabaseFactory, eventually
-from tests.reporting.support import deliveries, line, placed
+from tests.reporting.support import deliveries, line, placed, projection_engine
 
 pytestmark = pytest.mark.infra
 
@@ -28,12 +26,8 @@ async def test_a_catch_up_into_empty_tables_finds_facts_by_key(
     new_database: DatabaseFactory,
 ) -> None:
     url = await new_database("merge_plan")
-    await upgrade_to_head(MIGRATIONS, url)
-    engine = create_engine(url, pool_size=1)
+    engine = await projection_engine(url, pool_size=1)
     sessions = session_factory(engine)
-    async with sessions() as session, session.begin():
-        await lock(session)
-        await create_generation(session, Status.LIVE, {})
     projector = ComplianceProjector("reporting_g1")
     at = datetime(2041, 3, 1, tzinfo=UTC)
     for batch in range(BATCHES):

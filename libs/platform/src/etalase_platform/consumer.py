@@ -100,7 +100,7 @@ class IdempotentConsumer:
             fetch_max_bytes=fetch_max_bytes,
             max_partition_fetch_bytes=max_partition_fetch_bytes,
         )
-        self._decoder = Decoder(spans, group_id)
+        self._decoder = Decoder(group_id)
         self._store = ConsumerStore(
             sessions, projector, spans, consumer=name, service=service, keeps_inbox=inbox
         )

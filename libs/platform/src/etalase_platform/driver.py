@@ -57,7 +57,7 @@ class DriverStatement:
             result = await getattr(found.driver, how)(self.sql, *arguments)
         except BaseException as error:
             if span is not None:
-                span.end(error)
+                span.fail(error)
             if isinstance(error, Exception) and found.driver.is_closed():
                 await _discard(session, found)
                 if unavailable_dependency(error) is None:
