@@ -1,14 +1,20 @@
 """`telemetry.LeanSpan`, the consumer's span of each traced record (and the relay's and the
 statements'), is an API span: work done with it as the current span is its child, a failure
-inside records the exception on it, and it is exported once, as the SDK's span would be."""
+inside records the exception on it, it is exported once and sampled as the SDK's span would be;
+and the consumer gives one to exactly the records whose trace context the W3C propagator reads."""
 
 import pytest
+from aiokafka import ConsumerRecord
+from etalase_events.codec import encode
+from etalase_events.envelope import new_envelope
+from etalase_platform.decoding import Batch, Decoder
 from etalase_platform.telemetry import LeanSpan, span_context_from_traceparent, tracer
 from opentelemetry import trace
+from opentelemetry.sdk.trace.sampling import DEFAULT_ON, Decision
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import INVALID_SPAN, SpanKind, StatusCode
 
-from tests.platform.support import recorded_spans
+from tests.platform.support import recorded_spans, verified
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 SCOPE = InstrumentationScope("tests")
@@ -55,3 +61,57 @@ def test_a_lean_span_of_an_unsampled_parent_records_nothing() -> None:
     assert not span.get_span_context().trace_flags.sampled
     span.end()
     assert not [s for s in exporter.get_finished_spans() if s.name == "lean unsampled"]
+
+
+@pytest.mark.parametrize("flags", ["01", "00"])
+def test_a_lean_span_samples_as_the_sdks_default_sampler_does(flags: str) -> None:
+    recorded_spans()
+    parent = span_context_from_traceparent(TRACEPARENT[:-2] + flags, "rojo=00f067aa0ba902b7")
+    assert parent is not None
+    span = LeanSpan(parent, "lean sampled", kind=SpanKind.PRODUCER, attributes={}, scope=SCOPE)
+    decision = DEFAULT_ON.should_sample(
+        trace.set_span_in_context(trace.NonRecordingSpan(parent)), parent.trace_id, "lean sampled"
+    )
+    assert span.is_recording() == (decision.decision is not Decision.DROP)
+    assert span.get_span_context().trace_flags.sampled == (
+        decision.decision is Decision.RECORD_AND_SAMPLE
+    )
+    assert span.get_span_context().trace_state == decision.trace_state
+
+
+def _record(headers: list[tuple[str, bytes | None]]) -> ConsumerRecord[bytes, bytes]:
+    record = encode(new_envelope(verified("v-1"), source="t", subject="v-1", sequence=1))
+    return ConsumerRecord(
+        "vendors", 0, 7, 0, 0, record.key, record.value, None, 1, 1, [*record.headers, *headers]
+    )
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("traceparent", TRACEPARENT.upper().encode())],  # the W3C propagator refuses it
+        [("traceparent", None), ("tracestate", None)],  # headers without a value
+    ],
+)
+def test_a_record_without_a_valid_trace_context_is_delivered_without_a_span(
+    headers: list[tuple[str, bytes | None]],
+) -> None:
+    batch = Batch([], [], [], [], {})
+    Decoder("group").decode_into(batch, [_record(headers)])
+    assert len(batch.deliveries) == 1 and not batch.poison
+    assert batch.traced == [] and batch.deliveries[0].span is INVALID_SPAN
+
+
+def test_a_traced_records_span_continues_its_trace_with_its_trace_state() -> None:
+    recorded_spans()
+    headers: list[tuple[str, bytes | None]] = [
+        ("traceparent", TRACEPARENT.encode()),
+        ("tracestate", b"rojo=00f067aa0ba902b7"),
+    ]
+    batch = Batch([], [], [], [], {})
+    Decoder("group").decode_into(batch, [_record(headers)])
+    (delivery,) = batch.traced
+    context = delivery.span.get_span_context()
+    assert context.trace_id == _parent().trace_id and context.trace_flags.sampled
+    assert context.trace_state.to_header() == "rojo=00f067aa0ba902b7"
+    batch.end_spans()

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from etalase_platform import inbox, metrics
 from etalase_platform.db import SessionFactory
 from etalase_platform.dead_letters import DeadLetters
-from etalase_platform.decoding import Batch, Decoder, next_offsets
+from etalase_platform.decoding import SPANS, Batch, Decoder, next_offsets
 from etalase_platform.delivery import Delivery, EventRejected
 from etalase_platform.dispatch import Dispatcher, Handler, Projector, Subscription, of_type
 from etalase_platform.isolation import Isolating
@@ -89,7 +89,7 @@ class IdempotentConsumer:
         self.topics = tuple(topics)
         self._service = service
         self._batch_size = batch_size
-        spans = tracer("etalase.consumer")
+        spans = tracer(SPANS)
         self.kafka = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             group_id=group_id,

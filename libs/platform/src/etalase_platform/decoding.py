@@ -17,7 +17,9 @@ from etalase_platform.delivery import Delivery
 from etalase_platform.offsets import Partition
 from etalase_platform.telemetry import LeanSpan, span_context_from_traceparent
 
-_SCOPE = InstrumentationScope("etalase.consumer")
+SPANS = "etalase.consumer"
+"""The instrumentation scope of a consumer's spans."""
+_SCOPE = InstrumentationScope(SPANS)
 
 
 @dataclass(frozen=True)
@@ -80,15 +82,17 @@ class Decoder:
     ) -> LeanSpan | None:
         """The span of the record's processing, in the trace of the request that caused it.
 
-        A record without a trace context (a batch import, a bench) gets none: a new trace per
-        record would cost more than projecting it and follow nothing; the batch's `apply` span
+        A record without a trace context (a batch import, a bench), or with a `traceparent` the
+        W3C propagator would not take, gets none: a new trace per record would cost more than
+        projecting it and follow nothing; the batch's `apply` span
         still covers its SQL. A LeanSpan, not the SDK's: in a rebuild from a log whose records
         all carry one, the SDK's span was a quarter of the consumer's CPU (py-spy)."""
         traceparent = tracestate = None
         for name, value in headers:
-            if name == "traceparent":
+            # a header may have no value (None): as good as absent
+            if name == "traceparent" and isinstance(value, bytes):
                 traceparent = value.decode("latin-1")
-            elif name == "tracestate":
+            elif name == "tracestate" and isinstance(value, bytes):
                 tracestate = value.decode("latin-1")
         parent = (
             None if traceparent is None else span_context_from_traceparent(traceparent, tracestate)

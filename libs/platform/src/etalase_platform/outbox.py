@@ -110,8 +110,11 @@ async def enqueue(
     return envelope
 
 
+MAX_BATCH_BYTES = 256 * 1024
+"""The producers' record batches, which the relay fills (`_KafkaBatches`)."""
 PARTITIONER = DefaultPartitioner()
-"""The producers' partitioner, which the relay also applies to the record batches it builds."""
+"""The partitioner of the producers `kafka_producer` makes, which the relay also applies to the
+record batches it builds: a relay's producer is one of those (every service's is)."""
 
 
 def kafka_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
@@ -122,7 +125,7 @@ def kafka_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
         enable_idempotence=True,
         partitioner=PARTITIONER,
         linger_ms=5,
-        max_batch_size=256 * 1024,
+        max_batch_size=MAX_BATCH_BYTES,
         request_timeout_ms=30_000,
     )
 
@@ -174,7 +177,8 @@ class _KafkaBatches:
             # batch always takes its first record)
             await self._hand_over(destination, builder)
             builder = self._building[destination] = self._producer.create_batch()
-            builder.append(timestamp=None, key=key, value=value, headers=headers)
+            if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
+                raise RuntimeError(f"an empty Kafka batch refused a record for {topic}")
 
     async def submit(self) -> "asyncio.Future[list[object]]":
         """Hands over every batch still filling; resolves when Kafka acknowledged them all."""
@@ -182,6 +186,12 @@ class _KafkaBatches:
             await self._hand_over(destination, builder)
         self._building.clear()
         return asyncio.gather(*self._deliveries)
+
+    def abandon(self) -> None:
+        """The batches already handed over will not be awaited: their outcome is read anyway
+        (the rows are sent again), so that a failure is not logged as never retrieved."""
+        for delivery in self._deliveries:
+            delivery.add_done_callback(_retrieve)
 
     async def _hand_over(self, destination: tuple[str, int], builder: BatchBuilder) -> None:
         topic, partition = destination
@@ -409,19 +419,23 @@ class OutboxRelay:
         span's context, so each consumer's span is the publish's child. A row written outside a
         sampled trace costs no span and carries what was stored."""
         batches = _KafkaBatches(self._producer)
-        for row in rows:
-            traceparent, tracestate = row.traceparent, row.tracestate
-            parent = _sampled_parent(row)
-            span = None if parent is None else self._publish_span(row, parent)
-            if span is not None:
-                traceparent, tracestate = trace_headers(span.context)
-            headers = codec.kafka_headers(
-                row.event_type, traceparent=traceparent, tracestate=tracestate
-            )
-            await batches.append(row.topic, row.key.encode(), row.payload.encode(), headers)
-            if span is not None:
-                span.end()
-        return await batches.submit()
+        try:
+            for row in rows:
+                traceparent, tracestate = row.traceparent, row.tracestate
+                parent = _sampled_parent(row)
+                span = None if parent is None else self._publish_span(row, parent)
+                if span is not None:
+                    traceparent, tracestate = trace_headers(span.context)
+                headers = codec.kafka_headers(
+                    row.event_type, traceparent=traceparent, tracestate=tracestate
+                )
+                await batches.append(row.topic, row.key.encode(), row.payload.encode(), headers)
+                if span is not None:
+                    span.end()
+            return await batches.submit()
+        except BaseException:
+            batches.abandon()
+            raise
 
     def _publish_span(self, row: _Row, parent: SpanContext) -> LeanSpan:
         # a span per traced row is most of the relay's CPU: hence a LeanSpan, not the SDK's
