@@ -5,7 +5,7 @@ from pathlib import Path
 
 from etalase_events.models import VendorVerified
 from etalase_platform.consumer import Delivery
-from etalase_platform.db import session_factory
+from etalase_platform.db import session_factory, upgrade_to_head
 from etalase_platform.outbox import OutboxRelay, enqueue
 from etalase_platform.telemetry import setup_tracing
 from opentelemetry import trace
@@ -16,7 +16,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from tests.helpers import DatabaseFactory
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def outbox_database(new_database: DatabaseFactory, label: str) -> str:
+    """A new database with the platform's tables (the outbox among them); its URL."""
+    url = await new_database(label)
+    await upgrade_to_head(MIGRATIONS, url)
+    return url
 
 
 async def enqueue_verified(

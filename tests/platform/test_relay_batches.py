@@ -7,11 +7,11 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from etalase_events.codec import decode
-from etalase_platform.db import create_engine, upgrade_to_head
+from etalase_platform.db import create_engine
 from etalase_platform.outbox import MAX_BATCH_BYTES, OutboxRelay, kafka_producer
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory
-from tests.platform.support import MIGRATIONS, enqueue_verified, relay_all
+from tests.platform.support import enqueue_verified, outbox_database, relay_all
 
 pytestmark = pytest.mark.infra
 
@@ -56,8 +56,7 @@ async def test_each_record_lands_on_the_partition_send_would_choose_for_its_key(
     infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
 ) -> None:
     topic, probe = await new_topic("relay-batches"), await new_topic("relay-probe")
-    url = await new_database("relay-batches")
-    await upgrade_to_head(MIGRATIONS, url)
+    url = await outbox_database(new_database, "relay-batches")
     subjects = [str(uuid.uuid4()) for _ in range(300)]
     await _relay_all(infra, url, [(s, 1) for s in subjects], topic, batch_size=500)
 
@@ -80,8 +79,7 @@ async def test_a_partitions_records_beyond_one_kafka_batch_all_arrive_in_order(
     infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
 ) -> None:
     topic = await new_topic("relay-overflow", partitions=1)
-    url = await new_database("relay-overflow")
-    await upgrade_to_head(MIGRATIONS, url)
+    url = await outbox_database(new_database, "relay-overflow")
     subject = str(uuid.uuid4())
     await _relay_all(infra, url, [(subject, n) for n in range(1, 2001)], topic, batch_size=1000)
 

@@ -6,11 +6,11 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 from etalase_events.codec import decode
-from etalase_platform.db import create_engine, upgrade_to_head
+from etalase_platform.db import create_engine
 from etalase_platform.outbox import OutboxRelay, kafka_producer
 
 from tests.helpers import DatabaseFactory, Infra, TopicFactory
-from tests.platform.support import MIGRATIONS, enqueue_verified, relay_all
+from tests.platform.support import enqueue_verified, outbox_database, relay_all
 
 pytestmark = pytest.mark.infra
 
@@ -19,8 +19,7 @@ async def test_one_aggregates_backlog_goes_out_in_whole_batches_in_order(
     infra: Infra, new_database: DatabaseFactory, new_topic: TopicFactory
 ) -> None:
     topic = await new_topic("relay-claims", partitions=1)
-    url = await new_database("relay-claims")
-    await upgrade_to_head(MIGRATIONS, url)
+    url = await outbox_database(new_database, "relay-claims")
     engine = create_engine(url)
     subject = str(uuid.uuid4())
     await enqueue_verified(engine, [(subject, n) for n in range(1, 301)], topic)

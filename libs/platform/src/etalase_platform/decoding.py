@@ -84,9 +84,9 @@ class Decoder:
 
         A record without a trace context (a batch import, a bench), or with a `traceparent` the
         W3C propagator would not take, gets none: a new trace per record would cost more than
-        projecting it and follow nothing; the batch's `apply` span
-        still covers its SQL. A LeanSpan, not the SDK's: in a rebuild from a log whose records
-        all carry one, the SDK's span was a quarter of the consumer's CPU (py-spy)."""
+        projecting it and follow nothing; the batch's `apply` span still covers its SQL. A
+        LeanSpan, not the SDK's: in a rebuild from a log whose records all carry one, the SDK's
+        span was a quarter of the consumer's CPU (py-spy)."""
         traceparent = tracestate = None
         for name, value in headers:
             # a header may have no value (None): as good as absent

@@ -21,6 +21,7 @@ from etalase_events.models import (
     OrderPlaced,
 )
 from etalase_platform.consumer import Delivery, EventRejected, of_type
+from etalase_platform.driver import DriverStatement
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -72,8 +73,10 @@ class ComplianceProjector:
             f"{schema}.budget_allocations", BUDGET_COLUMNS, "ON CONFLICT DO NOTHING"
         )
         self._create_changes = text(create_changes_table(schema))
-        self._merge = merge_statement(schema)
-        self._prepared_merge = text(self._merge)
+        merge = text(merge_statement(schema))
+        self._prepared_merge = merge
+        # without parameters, the driver sends it as a simple query: planned for its batch
+        self._planned_merge = DriverStatement(merge)
 
     async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
         budgets = of_type(deliveries, BudgetAllocated)
@@ -115,8 +118,7 @@ class ComplianceProjector:
         if len(changes) < PLANNED_FROM_ORDERS:
             await session.execute(self._prepared_merge)
         else:
-            # planned for this batch (without parameters, asyncpg runs it as a simple query)
-            await driver.execute(self._merge)
+            await self._planned_merge.execute(session, {})
 
 
 def _order_changes(deliveries: Sequence[Delivery]) -> list[list[Any]]:
