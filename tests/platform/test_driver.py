@@ -1,6 +1,7 @@
 """`etalase_platform.driver`: a statement run on the driver is part of its session's transaction
 (committed with it, rolled back with it, read-only with it) and a span of the request's trace,
-as a statement SQLAlchemy runs is."""
+as a statement SQLAlchemy runs is. The driver's own `transaction` commits and rolls back the same
+way, and a connection lost in either is an outage the pool recovers from."""
 
 import asyncio
 import uuid
@@ -8,7 +9,7 @@ import uuid
 import asyncpg
 import pytest
 from etalase_platform.db import create_engine, session_factory
-from etalase_platform.driver import DriverStatement
+from etalase_platform.driver import DriverStatement, transaction
 from etalase_platform.outages import unavailable_dependency
 from etalase_platform.telemetry import tracer
 from opentelemetry import trace
@@ -111,6 +112,64 @@ async def test_a_connection_the_server_dropped_is_discarded_not_pooled_again(
         assert unavailable_dependency(failure.value) == "postgresql"  # a 503, not a 500
         async with sessions() as session, session.begin():  # a new connection, not the dead one
             row = await ping.fetchrow(session, {"n": "3"})
+        assert row["pid"] != pid and row["n"] == "3"
+    finally:
+        await engine.dispose()
+        await admin.dispose()
+
+
+async def test_a_driver_transaction_commits_when_its_block_ends_and_rolls_back_when_it_raises(
+    new_database: DatabaseFactory,
+) -> None:
+    url = await new_database("driver-transaction")
+    engine, admin = create_engine(url, pool_size=1), create_engine(url)
+    kept, undone = uuid.uuid4().hex, uuid.uuid4().hex
+    backend = DriverStatement(text("SELECT pg_backend_pid() AS pid"))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE notes (body text NOT NULL)"))
+        async with transaction(engine) as begun:
+            await _INSERT.execute(begun, {"body": kept})
+        with pytest.raises(RuntimeError):
+            async with transaction(engine) as begun:
+                await _INSERT.execute(begun, {"body": undone})
+                assert (await _COUNT.fetchrow(begun, {"body": undone}))["n"] == 1
+                pid = (await backend.fetchrow(begun, {}))["pid"]
+                raise RuntimeError("the caller fails after the write")
+        async with admin.connect() as connection:
+            counts = await connection.execute(
+                text("SELECT body, count(*) FROM notes GROUP BY body")
+            )
+            assert {body: n for body, n in counts.all()} == {kept: 1}
+            # the pooled connection went back with no transaction left open on it
+            state = await connection.execute(
+                text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            )
+            assert state.scalar_one() == "idle"
+    finally:
+        await engine.dispose()
+        await admin.dispose()
+
+
+@pytest.mark.parametrize("noticed_s", [0.2, 0.0], ids=["noticed", "racing"])
+async def test_a_driver_transaction_on_a_dropped_connection_is_an_outage_and_the_pool_recovers(
+    new_database: DatabaseFactory, noticed_s: float
+) -> None:
+    url = await new_database("driver-transaction-drop")
+    engine, admin = create_engine(url, pool_size=1), create_engine(url)
+    ping = DriverStatement(text("SELECT pg_backend_pid() AS pid, :n AS n"))
+    try:
+        async with transaction(engine) as begun:
+            pid = (await ping.fetchrow(begun, {"n": "1"}))["pid"]
+        async with admin.connect() as connection:
+            await connection.execute(text(f"SELECT pg_terminate_backend({int(pid)})"))
+        await asyncio.sleep(noticed_s)
+        with pytest.raises(Exception) as failure:
+            async with transaction(engine) as begun:
+                await ping.fetchrow(begun, {"n": "2"})
+        assert unavailable_dependency(failure.value) == "postgresql"  # a 503, not a 500
+        async with transaction(engine) as begun:  # a new connection, not the dead one
+            row = await ping.fetchrow(begun, {"n": "3"})
         assert row["pid"] != pid and row["n"] == "3"
     finally:
         await engine.dispose()

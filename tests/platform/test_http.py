@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import httpx
 import pytest
 from etalase_platform.auth import CurrentPrincipal, Role
-from etalase_platform.db import create_engine
+from etalase_platform.db import create_engine, session_transaction
 from etalase_platform.deps import IdempotencyKey, Paging, Sessions
 from etalase_platform.http import create_app
 from etalase_platform.idempotency import respond, run_once
@@ -55,7 +55,7 @@ def _router() -> APIRouter:
             return {"id": row.scalar_one(), "name": thing.name}
 
         stored = await run_once(
-            sessions,
+            session_transaction(sessions),
             key=key,
             scope=f"things:{principal.sub}",
             request=thing,

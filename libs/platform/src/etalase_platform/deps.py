@@ -6,6 +6,7 @@ from typing import Annotated, Generic, TypeVar
 from etalase_events.primitives import RegionCode
 from fastapi import Depends, Header, Query, Request
 from pydantic import AfterValidator, BaseModel, WithJsonSchema
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from etalase_platform.db import SessionFactory
 
@@ -22,6 +23,15 @@ async def get_sessions(request: Request) -> SessionFactory:
 
 
 Sessions = Annotated[SessionFactory, Depends(get_sessions)]
+
+
+async def get_engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.runtime.engine
+    return engine
+
+
+Engine = Annotated[AsyncEngine, Depends(get_engine)]
+"""For a use case that runs its transaction on the driver (`driver.transaction`)."""
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -3,6 +3,10 @@
 The service layer calls `run_once`; the route answers with `respond(stored)`, which marks a replay
 with `Idempotent-Replayed: true`.
 
+`run_once` takes the transaction to run in: `db.session_transaction(sessions)` for a creation
+written through the ORM, `driver.transaction(engine)` for one whose statements all go to the
+driver (placing an order).
+
 The key row is inserted in the same transaction as the creation. A concurrent request with the same
 key blocks on that row's unique index until the first commits, then reads the stored response; if
 the first fails, its key row rolls back with it and the retry runs afresh.
@@ -11,20 +15,21 @@ the first fails, its key row rolls back with it and the retry runs afresh.
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_platform.db import SessionFactory
-from etalase_platform.driver import DriverStatement
+from etalase_platform.driver import DriverStatement, DriverTransaction, Transactional
 from etalase_platform.problems import Problem
 
 MAX_KEY_LENGTH = 200
 REPLAYED_HEADER = "Idempotent-Replayed"
+T = TypeVar("T", AsyncSession, DriverTransaction)
 
 
 @dataclass(frozen=True)
@@ -72,41 +77,41 @@ _ANSWER = DriverStatement(
 
 
 async def run_once(
-    sessions: SessionFactory,
+    transaction: AbstractAsyncContextManager[T],
     *,
     key: str | None,
     scope: str,
     request: BaseModel | Mapping[str, Any],
-    create: Callable[[AsyncSession], Awaitable[dict[str, Any]]],
+    create: Callable[[T], Awaitable[dict[str, Any]]],
     status_code: int = 201,
 ) -> StoredResponse:
-    """Run `create` in a transaction, at most once per (scope, key). `request`: what the call
-    asked for; the same key with another request is refused (422)."""
+    """Run `create` in `transaction` (not yet entered), at most once per (scope, key).
+    `request`: what the call asked for; the same key with another request is refused (422)."""
     request_fingerprint = fingerprint(
         request.model_dump(mode="json") if isinstance(request, BaseModel) else request
     )
-    async with sessions() as session, session.begin():
+    async with transaction as begun:
         if key is None:
-            return StoredResponse(status_code, await create(session))
+            return StoredResponse(status_code, await create(begun))
         if not key or len(key) > MAX_KEY_LENGTH:
             raise IdempotencyKeyReused(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters")
-        stored = await _claim(session, scope, key, request_fingerprint)
+        stored = await _claim(begun, scope, key, request_fingerprint)
         if stored is not None:
             return stored
-        body = await create(session)
+        body = await create(begun)
         await _ANSWER.execute(
-            session, {"status": status_code, "body": json.dumps(body), "scope": scope, "key": key}
+            begun, {"status": status_code, "body": json.dumps(body), "scope": scope, "key": key}
         )
     return StoredResponse(status_code, body)
 
 
 async def _claim(
-    session: AsyncSession, scope: str, key: str, request_fingerprint: str
+    begun: Transactional, scope: str, key: str, request_fingerprint: str
 ) -> StoredResponse | None:
     values = {"scope": scope, "key": key}
-    if await _CLAIM.fetchrow(session, {**values, "fp": request_fingerprint}) is not None:
+    if await _CLAIM.fetchrow(begun, {**values, "fp": request_fingerprint}) is not None:
         return None
-    existing = await _STORED.fetchrow(session, values)
+    existing = await _STORED.fetchrow(begun, values)
     if existing["fingerprint"] != request_fingerprint:
         raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
     return StoredResponse(existing["status_code"], json.loads(existing["body"]), replayed=True)

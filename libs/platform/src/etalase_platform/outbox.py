@@ -30,10 +30,10 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from etalase_platform import metrics
-from etalase_platform.driver import DriverStatement
+from etalase_platform.driver import DriverStatement, Transactional
 from etalase_platform.outages import log_failure
 from etalase_platform.telemetry import (
     LeanSpan,
@@ -72,7 +72,7 @@ _ENQUEUE = DriverStatement(text(ENQUEUE_SQL))
 
 
 async def enqueue(
-    session: AsyncSession,
+    session: Transactional,
     event: Event,
     *,
     source: str,

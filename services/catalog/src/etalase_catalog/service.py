@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from etalase_events.models import Catalog, DelistReason, Event, VendorStatus
 from etalase_platform.auth import Principal, Role
 from etalase_platform.consumer import Delivery
-from etalase_platform.db import SessionFactory
+from etalase_platform.db import SessionFactory, session_transaction
 from etalase_platform.deps import Page, PageParams
 from etalase_platform.idempotency import StoredResponse, run_once
 from etalase_platform.models import respond
@@ -87,7 +87,7 @@ async def list_product(
         return public(product, vendor).model_dump(mode="json")
 
     return await run_once(
-        sessions,
+        session_transaction(sessions),
         key=idempotency_key,
         scope=f"catalog.products:{body.vendor_id}",
         request=body,

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from etalase_platform.auth import CurrentPrincipal
-from etalase_platform.deps import IdempotencyKey, Page, Paging, RegionFilter, Sessions
+from etalase_platform.deps import Engine, IdempotencyKey, Page, Paging, RegionFilter, Sessions
 from etalase_platform.idempotency import respond
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
@@ -65,7 +65,7 @@ async def list_budgets(
 async def place_order(
     request: PlaceOrder,
     principal: CurrentPrincipal,
-    sessions: Sessions,
+    engine: Engine,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Place an order for the buyer's own OPD (403 for another), priced and snapshotted from
@@ -81,7 +81,7 @@ async def place_order(
     A retry with the same `Idempotency-Key` gets the first answer (header
     `Idempotent-Replayed: true`) and creates nothing; the key reused for another body is 422.
     """
-    return respond(await service.place_order(sessions, principal, request, idempotency_key))
+    return respond(await service.place_order(engine, principal, request, idempotency_key))
 
 
 @orders.post("/orders/check")

@@ -17,7 +17,7 @@ from etalase_events.compliance import (
     umkk_sql,
 )
 from etalase_events.models import Catalog, LegalForm, ProductListed, Scale
-from etalase_platform.driver import DriverStatement
+from etalase_platform.driver import DriverStatement, Transactional
 from sqlalchemy import and_, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
@@ -464,7 +464,7 @@ class OrderFacts:
 
 
 async def order_facts(
-    session: AsyncSession, product_ids: Sequence[str], region_code: str
+    session: Transactional, product_ids: Sequence[str], region_code: str
 ) -> OrderFacts:
     """The products of `product_ids` that are known, the alternatives of their categories in the
     P3DN ranking for a buyer of `region_code` (UMK-K first, then local, then the cheapest; best

@@ -12,7 +12,7 @@ from typing import Any
 
 from etalase_events.models import Catalog, LegalForm, OrderPlaced, Scale
 from etalase_platform import outbox
-from etalase_platform.driver import DriverStatement
+from etalase_platform.driver import DriverStatement, Transactional
 from etalase_platform.models import TextEnum
 from etalase_platform.scope import covered_by
 from sqlalchemy import (
@@ -232,7 +232,7 @@ _PLACE_ORDER = DriverStatement(
 
 
 async def get_budget(
-    session: AsyncSession, fiscal_year: int, opd_code: str, *, lock: bool
+    session: Transactional, fiscal_year: int, opd_code: str, *, lock: bool
 ) -> BudgetBase | None:
     """The budget row's values (a read, not an entity of the session: no ORM instance to build);
     with `lock`, the row locked until the transaction ends: orders against it queue here."""

@@ -14,12 +14,14 @@ from etalase_events.models import (
     OrderPlaced,
 )
 from etalase_platform.auth import Principal, Role
-from etalase_platform.db import SessionFactory
+from etalase_platform.db import SessionFactory, session_transaction
 from etalase_platform.deps import Page, PageParams
+from etalase_platform.driver import DriverTransaction, Transactional, transaction
 from etalase_platform.idempotency import StoredResponse, run_once
 from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Conflict, Forbidden, NotFound
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from etalase_purchasing import catalog_view, db, domain
@@ -134,7 +136,7 @@ class BuiltOrder:
 
 
 async def build_order(
-    session: AsyncSession, principal: Principal, request: PlaceOrder, *, lock_budget: bool
+    session: Transactional, principal: Principal, request: PlaceOrder, *, lock_budget: bool
 ) -> BuiltOrder:
     """The one computation behind `POST /orders` and `POST /orders/check`: scope, lines,
     snapshots, substitution flags and their alternatives, budget and commitments. Writes
@@ -184,19 +186,20 @@ async def build_order(
 
 
 async def place_order(
-    sessions: SessionFactory,
+    engine: AsyncEngine,
     principal: Principal,
     request: PlaceOrder,
     idempotency_key: str | None,
 ) -> StoredResponse:
-    """Place an order at most once per `Idempotency-Key`."""
+    """Place an order at most once per `Idempotency-Key`. Every statement of it goes to the
+    driver, so it runs in the driver's transaction rather than an ORM session's."""
 
-    async def create(session: AsyncSession) -> dict[str, Any]:
-        placed = await _place_order(session, principal, request)
+    async def create(begun: DriverTransaction) -> dict[str, Any]:
+        placed = await _place_order(begun, principal, request)
         return placed.model_dump(mode="json")
 
     return await run_once(
-        sessions,
+        transaction(engine),
         key=idempotency_key,
         # keys are the caller's: the same key from another buyer is another request
         scope=f"POST /orders {principal.role}:{principal.sub}:{principal.opd}",
@@ -206,10 +209,10 @@ async def place_order(
 
 
 async def _place_order(
-    session: AsyncSession, principal: Principal, request: PlaceOrder
+    begun: DriverTransaction, principal: Principal, request: PlaceOrder
 ) -> OrderPublic:
     """In the transaction that also claims the Idempotency-Key."""
-    built = await build_order(session, principal, request, lock_budget=True)
+    built = await build_order(begun, principal, request, lock_budget=True)
     event = built.event
     domain.check_fits_pagu(
         pagu_idr=built.budget.pagu_idr,
@@ -218,7 +221,7 @@ async def _place_order(
     )
     # the order, its total on the budget row and its event in one statement, under the row's lock
     await enqueue(
-        session,
+        begun,
         event,
         source=SOURCE,
         subject=event.order_id,
@@ -285,7 +288,7 @@ async def change_order(
         return changed.model_dump(mode="json")
 
     return await run_once(
-        sessions,
+        session_transaction(sessions),
         key=idempotency_key,
         scope=f"POST /orders/{{id}}/{action.value} {principal.role}:{principal.sub}",
         request={"order_id": order_id, "reason": reason},

@@ -22,7 +22,7 @@ from etalase_events.models import (
     VendorVerified,
 )
 from etalase_platform.auth import Principal, Role
-from etalase_platform.db import SessionFactory
+from etalase_platform.db import SessionFactory, session_transaction
 from etalase_platform.deps import Page, PageParams
 from etalase_platform.idempotency import StoredResponse, run_once
 from etalase_platform.models import respond
@@ -60,7 +60,7 @@ async def register_vendor(
         return view.model_dump(mode="json")
 
     stored = await run_once(
-        sessions,
+        session_transaction(sessions),
         key=idempotency_key,
         # per caller, so that two desks choosing the same key cannot see each other's answers
         scope=f"POST /vendors {principal.sub}",
