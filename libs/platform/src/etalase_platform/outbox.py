@@ -30,10 +30,10 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from etalase_platform import metrics
-from etalase_platform.driver import DriverStatement, Transactional
+from etalase_platform.driver import DriverStatement, DriverTransaction, Transactional, transaction
 from etalase_platform.outages import log_failure
 from etalase_platform.telemetry import (
     LeanSpan,
@@ -200,6 +200,34 @@ class _KafkaBatches:
         )
 
 
+_LOCK_FREE_BUCKETS = DriverStatement(
+    text(
+        "SELECT b FROM unnest(CAST(:buckets AS int[])) AS b"
+        " WHERE pg_try_advisory_xact_lock(:namespace, b)"
+    )
+)
+# The oldest unpublished positions are found bucket by bucket in the partial index (bucket,
+# position): a plain `bucket = ANY(...) ORDER BY position` lets the planner walk the primary key
+# past every published row still kept, so each batch costs more the more rows were published
+# before it (a 200,000-row backlog drained 4x slower at its end).
+_CLAIM = DriverStatement(
+    text(
+        "UPDATE outbox SET published_at = now() WHERE position IN ("
+        "SELECT position FROM outbox WHERE position IN ("
+        "SELECT next.position FROM unnest(CAST(:buckets AS int[])) AS b(bucket)"
+        " CROSS JOIN LATERAL (SELECT position FROM outbox"
+        " WHERE published_at IS NULL AND outbox.bucket = b.bucket"
+        " ORDER BY position LIMIT :per_bucket) AS next"
+        " ORDER BY next.position LIMIT :limit)"
+        " FOR UPDATE SKIP LOCKED)"
+        " RETURNING position, bucket, topic, message_key, event_type, payload,"
+        " traceparent, tracestate"
+    )
+)
+"""The relay's statements, on the driver: SQLAlchemy's execution of each (and of the text it was
+built from, every call) was most of the relay's client CPU per small batch."""
+
+
 class OutboxRelay:
     """Publishes committed outbox rows in position order, bucket by bucket.
 
@@ -318,11 +346,11 @@ class OutboxRelay:
         published = 0
         in_flight: deque[_Batch] = deque()
         try:
-            async with self._engine.begin() as connection:
-                buckets = await self._lock_free_buckets(connection)
+            async with transaction(self._engine) as begun:
+                buckets = await self._lock_free_buckets(begun)
                 if not buckets:
                     return 0
-                rows, next_share = await self._claim(connection, buckets, self._share(buckets))
+                rows, next_share = await self._claim(begun, buckets, self._share(buckets))
                 claims = 1
                 claiming: asyncio.Task[tuple[list[_Row], int | None]] | None = None
                 try:
@@ -331,9 +359,7 @@ class OutboxRelay:
                             # PostgreSQL runs the next claim while this batch is queued (each
                             # took about as long as the other); this claim's rows are marked
                             # already, so the next passes over them
-                            claiming = asyncio.create_task(
-                                self._claim(connection, buckets, next_share)
-                            )
+                            claiming = asyncio.create_task(self._claim(begun, buckets, next_share))
                             claims += 1
                             await asyncio.sleep(0)  # lets it send its query before the CPU work
                         if rows:
@@ -360,17 +386,13 @@ class OutboxRelay:
             metrics.OUTBOX_PUBLISHED.labels(self._service).inc(published)
         return published
 
-    async def _lock_free_buckets(self, connection: AsyncConnection) -> list[int]:
+    async def _lock_free_buckets(self, begun: DriverTransaction) -> list[int]:
         order = list(range(BUCKETS))
         random.shuffle(order)  # so that concurrent relays do not all queue on bucket 0
-        result = await connection.execute(
-            text(
-                "SELECT b FROM unnest(CAST(:buckets AS int[])) AS b"
-                " WHERE pg_try_advisory_xact_lock(:namespace, b)"
-            ),
-            {"buckets": order, "namespace": _ADVISORY_NAMESPACE},
+        rows = await _LOCK_FREE_BUCKETS.fetch(
+            begun, {"buckets": order, "namespace": _ADVISORY_NAMESPACE}
         )
-        return [row[0] for row in result]
+        return [row["b"] for row in rows]
 
     def _share(self, buckets: list[int]) -> int:
         """How many rows each bucket offers a claim: twice its share of the batch. Offering the
@@ -379,32 +401,16 @@ class OutboxRelay:
         return min(self._batch_size, 2 * -(-self._batch_size // len(buckets)))
 
     async def _claim(
-        self, connection: AsyncConnection, buckets: list[int], per_bucket: int
+        self, begun: DriverTransaction, buckets: list[int], per_bucket: int
     ) -> tuple[list[_Row], int | None]:
         """The next rows in position order, marked published in this transaction, and the
         `per_bucket` of the next claim (None if no rows are left). A failure before the commit
         (a missing ack, a crash) leaves them unpublished, and the next claim of the same
         transaction, made while they are in flight, passes over them."""
-        # The oldest unpublished positions are found bucket by bucket in the partial index
-        # (bucket, position): a plain `bucket = ANY(...) ORDER BY position` lets the planner walk
-        # the primary key past every published row still kept, so each batch costs more the
-        # more rows were published before it (a 200,000-row backlog drained 4x slower at its end).
-        result = await connection.execute(
-            text(
-                "UPDATE outbox SET published_at = now() WHERE position IN ("
-                "SELECT position FROM outbox WHERE position IN ("
-                "SELECT next.position FROM unnest(CAST(:buckets AS int[])) AS b(bucket)"
-                " CROSS JOIN LATERAL (SELECT position FROM outbox"
-                " WHERE published_at IS NULL AND outbox.bucket = b.bucket"
-                " ORDER BY position LIMIT :per_bucket) AS next"
-                " ORDER BY next.position LIMIT :limit)"
-                " FOR UPDATE SKIP LOCKED)"
-                " RETURNING position, bucket, topic, message_key, event_type, payload,"
-                " traceparent, tracestate"
-            ),
-            {"buckets": buckets, "limit": self._batch_size, "per_bucket": per_bucket},
+        claimed = await _CLAIM.fetch(
+            begun, {"buckets": buckets, "limit": self._batch_size, "per_bucket": per_bucket}
         )
-        rows = sorted((_Row(*row) for row in result), key=lambda row: row.position)
+        rows = sorted((_Row(*row) for row in claimed), key=lambda row: row.position)
         if per_bucket in Counter(row.bucket for row in rows).values():
             # a bucket offered all it may and holds more (one busy aggregate): the next claim
             # may take a whole batch from it
