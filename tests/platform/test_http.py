@@ -9,7 +9,7 @@ from etalase_platform.auth import CurrentPrincipal, Role
 from etalase_platform.db import create_engine, session_transaction
 from etalase_platform.deps import IdempotencyKey, Paging, Sessions
 from etalase_platform.http import create_app
-from etalase_platform.idempotency import respond, run_once
+from etalase_platform.idempotency import Answer, respond, run_once
 from etalase_platform.problems import Conflict
 from etalase_platform.runtime import ServiceRuntime
 from etalase_platform.settings import ServiceSettings
@@ -42,7 +42,7 @@ def _router() -> APIRouter:
     ) -> JSONResponse:
         principal.require_role(Role.ADMIN)
 
-        async def create(session: AsyncSession) -> dict[str, Any]:
+        async def create(session: AsyncSession, _answer: Answer) -> dict[str, Any]:
             if thing.name == "taken":
                 raise Conflict("that name is taken", rule="name_taken", existing="t-1")
             row = await session.execute(

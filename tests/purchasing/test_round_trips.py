@@ -11,7 +11,7 @@ from tests.purchasing.support import CatalogDouble, buyer, fund, order_body
 pytestmark = pytest.mark.infra
 
 
-async def test_placing_an_order_with_an_idempotency_key_is_five_statements(
+async def test_placing_an_order_with_an_idempotency_key_is_three_statements(
     client: httpx.AsyncClient, catalog: CatalogDouble
 ) -> None:
     product = await catalog.list_product()
@@ -41,6 +41,8 @@ async def test_placing_an_order_with_an_idempotency_key_is_five_statements(
     ]
     claim = next(i for i, s in enumerate(placing) if "INSERT INTO idempotency_keys" in s)
     answer = next(i for i, s in enumerate(placing) if "UPDATE idempotency_keys" in s)
-    # the key's claim, the order's facts, the budget locked, the order with its committed spend
-    # and its outbox row, the key's answer (BEGIN and COMMIT are not cursor statements)
-    assert answer - claim + 1 == 5, placing[claim : answer + 1]
+    # the key's claim, the order's facts with its budget locked, and the order with its committed
+    # spend, its outbox row and the key's answer (BEGIN and COMMIT are not cursor statements)
+    assert answer - claim + 1 == 3, placing[claim : answer + 1]
+    assert "FOR UPDATE" in placing[claim + 1]
+    assert "INSERT INTO orders" in placing[answer]

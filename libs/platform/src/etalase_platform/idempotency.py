@@ -7,6 +7,10 @@ with `Idempotent-Replayed: true`.
 written through the ORM, `driver.transaction(engine)` for one whose statements all go to the
 driver (placing an order).
 
+`create` is handed an `Answer`: a creation whose last statement is its own may store the response
+in it, running `ANSWER_SQL` as a CTE with `answer.parameters(body)` (a round trip fewer, while the
+rows it locked are still held); otherwise `run_once` stores it after `create` returns.
+
 The key row is inserted in the same transaction as the creation. A concurrent request with the same
 key blocks on that row's unique index until the first commits, then reads the stored response; if
 the first fails, its key row rolls back with it and the retry runs afresh.
@@ -68,12 +72,35 @@ _STORED = DriverStatement(
         " WHERE scope = :scope AND key = :key"
     )
 )
-_ANSWER = DriverStatement(
-    text(
-        "UPDATE idempotency_keys SET status_code = :status, body = :body"
-        " WHERE scope = :scope AND key = :key"
-    )
+ANSWER_SQL = (
+    "UPDATE idempotency_keys SET status_code = :answer_status, body = :answer_body"
+    " WHERE scope = :answer_scope AND key = :answer_key"
 )
+"""Storing a call's response. Its parameters are prefixed so that a creation's statement may run it
+as a CTE beside its own (`Answer.parameters`); without a key it matches no row."""
+_ANSWER = DriverStatement(text(ANSWER_SQL))
+
+
+@dataclass
+class Answer:
+    """The response `run_once` is to store for the call's key, handed to `create`."""
+
+    status_code: int
+    scope: str
+    key: str | None
+    stored: bool = False
+
+    def parameters(self, body: dict[str, Any]) -> dict[str, object]:
+        """`ANSWER_SQL`'s parameters, for a statement of `create` that runs it as a CTE and so
+        stores `body` itself (which `create` must then return)."""
+        self.stored = True
+        return {
+            "answer_status": self.status_code,
+            # without a key nothing is stored: no need to serialise it
+            "answer_body": None if self.key is None else json.dumps(body),
+            "answer_scope": self.scope,
+            "answer_key": self.key,
+        }
 
 
 async def run_once(
@@ -82,7 +109,7 @@ async def run_once(
     key: str | None,
     scope: str,
     request: BaseModel | Mapping[str, Any],
-    create: Callable[[T], Awaitable[dict[str, Any]]],
+    create: Callable[[T, Answer], Awaitable[dict[str, Any]]],
     status_code: int = 201,
 ) -> StoredResponse:
     """Run `create` in `transaction` (not yet entered), at most once per (scope, key).
@@ -90,18 +117,18 @@ async def run_once(
     request_fingerprint = fingerprint(
         request.model_dump(mode="json") if isinstance(request, BaseModel) else request
     )
+    answer = Answer(status_code, scope, key)
     async with transaction as begun:
         if key is None:
-            return StoredResponse(status_code, await create(begun))
+            return StoredResponse(status_code, await create(begun, answer))
         if not key or len(key) > MAX_KEY_LENGTH:
             raise IdempotencyKeyReused(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters")
         stored = await _claim(begun, scope, key, request_fingerprint)
         if stored is not None:
             return stored
-        body = await create(begun)
-        await _ANSWER.execute(
-            begun, {"status": status_code, "body": json.dumps(body), "scope": scope, "key": key}
-        )
+        body = await create(begun, answer)
+        if not answer.stored:
+            await _ANSWER.execute(begun, answer.parameters(body))
     return StoredResponse(status_code, body)
 
 

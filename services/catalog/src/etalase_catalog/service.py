@@ -18,7 +18,7 @@ from etalase_platform.auth import Principal, Role
 from etalase_platform.consumer import Delivery
 from etalase_platform.db import SessionFactory, session_transaction
 from etalase_platform.deps import Page, PageParams
-from etalase_platform.idempotency import StoredResponse, run_once
+from etalase_platform.idempotency import Answer, StoredResponse, run_once
 from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Forbidden, NotFound
@@ -75,7 +75,7 @@ async def list_product(
     if body.vendor_id != principal.vendor_id:
         raise Forbidden(f"a vendor lists only its own products, not vendor {body.vendor_id}'s")
 
-    async def create(session: AsyncSession) -> dict[str, Any]:
+    async def create(session: AsyncSession, _answer: Answer) -> dict[str, Any]:
         vendor_row = await db.lock_vendor(session, body.vendor_id, share=True)
         vendor = db.vendor_view(vendor_row) if vendor_row else None
         product, event = domain.list_product(

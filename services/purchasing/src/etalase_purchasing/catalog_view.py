@@ -23,7 +23,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from etalase_purchasing.db import CatalogProduct, VendorFactsRow
+from etalase_purchasing.db import (
+    BUDGET_OF_ORDER_SQL,
+    BudgetBase,
+    CatalogProduct,
+    VendorFactsRow,
+    budget_of_row,
+)
 from etalase_purchasing.domain import KnownProduct, VendorFacts
 
 # --- writes (event handlers) -------------------------------------------------------------------
@@ -414,66 +420,89 @@ _RANKING = p3dn_order_by_sql(
     price="cp.price_idr",
     tiebreak='cp.product_id COLLATE "C"',
 )
+
+
 # Everything placing an order reads, in one round trip: the requested products ('product'), the
-# best displayed PDN-wajib products of their categories ('alternative', ranked), and the facts of
-# their vendors ('vendor'). One row shape for all three; a kind leaves the others' columns NULL.
+# best displayed PDN-wajib products of their categories ('alternative', ranked), the facts of
+# their vendors ('vendor'), and on every row the budget the order is placed against (placing
+# locks it here: a round trip fewer than locking it after the reads). One row shape for all
+# three kinds; a kind leaves the others' columns NULL.
 # On the driver (etalase_platform.driver): SQLAlchemy's execution adds nothing here.
-_ORDER_FACTS = DriverStatement(
-    text(
-        f"""WITH requested AS (
+def _order_facts_sql(budget_lock: str) -> str:
+    return f"""WITH requested AS (
         SELECT * FROM catalog_products WHERE product_id = ANY(CAST(:product_ids AS text[]))
-    )
-    SELECT 'product' AS kind, product_id, vendor_id, name, category, catalog, price_idr,
-        domestic, tkdn_pct, bmp_pct, tayang, NULL::boolean AS umkk, NULL::boolean AS local,
-        0::bigint AS rank, NULL AS scale, NULL AS legal_form, NULL AS region_code,
-        NULL AS listing_scale, NULL AS listing_legal_form, NULL AS listing_region_code
-    FROM requested
-    UNION ALL
-    SELECT 'alternative', product_id, vendor_id, name, category, catalog, price_idr, NULL, tkdn_pct,
-        bmp_pct, NULL, umkk, local, rank, NULL, NULL, NULL, NULL, NULL, NULL
-    FROM (
-        SELECT cp.product_id, cp.vendor_id, cp.name, cp.category, cp.catalog, cp.price_idr,
-            cp.tkdn_pct, cp.bmp_pct, {_UMKK} AS umkk, {_LOCAL} AS local,
-            row_number() OVER (PARTITION BY cp.category ORDER BY {_RANKING}) AS rank
-        FROM catalog_products AS cp LEFT JOIN vendor_facts AS vf USING (vendor_id)
-        WHERE cp.category IN (SELECT category FROM requested) AND cp.tayang AND cp.pdn_wajib
-    ) AS ranked
-    WHERE rank <= :best
-    UNION ALL
-    SELECT 'vendor', NULL, vf.vendor_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-        NULL, 0, vf.scale, vf.legal_form, vf.region_code, vf.listing_scale,
-        vf.listing_legal_form, vf.listing_region_code
-    FROM vendor_facts AS vf WHERE vf.vendor_id IN (SELECT vendor_id FROM requested)
+    ), budget AS ({BUDGET_OF_ORDER_SQL}{budget_lock})
+    SELECT facts.*, budget.* FROM (
+        SELECT 'product' AS kind, product_id, vendor_id, name, category, catalog, price_idr,
+            domestic, tkdn_pct, bmp_pct, tayang, NULL::boolean AS umkk, NULL::boolean AS local,
+            0::bigint AS rank, NULL AS scale, NULL AS legal_form, NULL AS region_code,
+            NULL AS listing_scale, NULL AS listing_legal_form, NULL AS listing_region_code
+        FROM requested
+        UNION ALL
+        SELECT 'alternative', product_id, vendor_id, name, category, catalog, price_idr, NULL,
+            tkdn_pct, bmp_pct, NULL, umkk, local, rank, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM (
+            SELECT cp.product_id, cp.vendor_id, cp.name, cp.category, cp.catalog, cp.price_idr,
+                cp.tkdn_pct, cp.bmp_pct, {_UMKK} AS umkk, {_LOCAL} AS local,
+                row_number() OVER (PARTITION BY cp.category ORDER BY {_RANKING}) AS rank
+            FROM catalog_products AS cp LEFT JOIN vendor_facts AS vf USING (vendor_id)
+            WHERE cp.category IN (SELECT category FROM requested) AND cp.tayang AND cp.pdn_wajib
+        ) AS ranked
+        WHERE rank <= :best
+        UNION ALL
+        SELECT 'vendor', NULL, vf.vendor_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+            NULL, NULL, 0, vf.scale, vf.legal_form, vf.region_code, vf.listing_scale,
+            vf.listing_legal_form, vf.listing_region_code
+        FROM vendor_facts AS vf WHERE vf.vendor_id IN (SELECT vendor_id FROM requested)
+    ) AS facts LEFT JOIN budget ON true
     ORDER BY kind, category, rank"""
-    )
-)
+
+
+_ORDER_FACTS = DriverStatement(text(_order_facts_sql("")))
+_ORDER_FACTS_LOCKING_BUDGET = DriverStatement(text(_order_facts_sql(" FOR UPDATE")))
 
 
 @dataclass(frozen=True)
 class OrderFacts:
     """What purchasing knows of an order's products: the products themselves, per category of
-    theirs its ranked PDN-wajib alternatives (categories without any left out), and per vendor of
-    theirs (what registration said, what the newest listing said)."""
+    theirs its ranked PDN-wajib alternatives (categories without any left out), per vendor of
+    theirs (what registration said, what the newest listing said), and the budget of the order's
+    OPD and year (None when it has none, or when no product of the order is known)."""
 
     products: dict[str, KnownProduct]
     alternatives: dict[str, list[Alternative]]
     vendors: dict[str, tuple[VendorFacts, VendorFacts]]
+    budget: BudgetBase | None = None
 
     def vendor(self, vendor_id: str) -> tuple[VendorFacts, VendorFacts]:
         return self.vendors.get(vendor_id, (VendorFacts(), VendorFacts()))
 
 
 async def order_facts(
-    session: Transactional, product_ids: Sequence[str], region_code: str
+    session: Transactional,
+    product_ids: Sequence[str],
+    region_code: str,
+    budget_of: tuple[int, str],
+    *,
+    lock_budget: bool,
 ) -> OrderFacts:
     """The products of `product_ids` that are known, the alternatives of their categories in the
     P3DN ranking for a buyer of `region_code` (UMK-K first, then local, then the cheapest; best
-    first), and their vendors' facts."""
-    rows = await _ORDER_FACTS.fetch(
+    first), their vendors' facts, and the budget of `budget_of` (fiscal year, OPD); with
+    `lock_budget`, its row locked until the transaction ends: orders against it queue here."""
+    fiscal_year, opd_code = budget_of
+    statement = _ORDER_FACTS_LOCKING_BUDGET if lock_budget else _ORDER_FACTS
+    rows = await statement.fetch(
         session,
-        {"product_ids": list(product_ids), "region": region_code, "best": MAX_PDN_ALTERNATIVES},
+        {
+            "product_ids": list(product_ids),
+            "region": region_code,
+            "best": MAX_PDN_ALTERNATIVES,
+            "fiscal_year": fiscal_year,
+            "opd_code": opd_code,
+        },
     )
-    facts = OrderFacts({}, {}, {})
+    facts = OrderFacts({}, {}, {}, budget_of_row(rows[0]) if rows else None)
     for row in rows:
         if row["kind"] == "product":
             facts.products[row["product_id"]] = _known(row)

@@ -11,8 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from etalase_events.models import Catalog, LegalForm, OrderPlaced, Scale
-from etalase_platform import outbox
-from etalase_platform.driver import DriverStatement, Transactional
+from etalase_platform import idempotency, outbox
+from etalase_platform.driver import DriverStatement
 from etalase_platform.models import TextEnum
 from etalase_platform.scope import covered_by
 from sqlalchemy import (
@@ -21,7 +21,6 @@ from sqlalchemy import (
     DateTime,
     Index,
     Numeric,
-    bindparam,
     func,
     text,
     update,
@@ -186,15 +185,27 @@ async def upsert_budget(
     return budget
 
 
-_BUDGETS: Any = Budget.__table__  # type: ignore[attr-defined]
 # Statements of the order write path, built once (building a statement per call cost more CPU
 # than running it) and run on the driver: SQLAlchemy's execution of a statement costs twice the
 # driver's (etalase_platform.driver).
-_BUDGET_SELECT = select(_BUDGETS).where(
-    _BUDGETS.c.fiscal_year == bindparam("fiscal_year"), _BUDGETS.c.opd_code == bindparam("opd_code")
+_BUDGET_COLUMNS = tuple(BudgetBase.model_fields)
+BUDGET_OF_ORDER_SQL = (
+    f"SELECT {', '.join(f'{column} AS budget_{column}' for column in _BUDGET_COLUMNS)}"
+    " FROM budgets WHERE fiscal_year = :fiscal_year AND opd_code = :opd_code"
 )
-_BUDGET = DriverStatement(_BUDGET_SELECT)
-_BUDGET_LOCKED = DriverStatement(_BUDGET_SELECT.with_for_update())
+"""The budget an order is placed against, its columns prefixed `budget_`: read in the round trip
+of the order's other facts (`catalog_view.order_facts`), `FOR UPDATE` when placing."""
+
+
+def budget_of_row(row: Any) -> BudgetBase | None:
+    """The budget in a row of `BUDGET_OF_ORDER_SQL`'s columns (a read, not an entity of the
+    session: no ORM instance to build)."""
+    if row["budget_opd_code"] is None:
+        return None
+    values = {column: row[f"budget_{column}"] for column in _BUDGET_COLUMNS}
+    return BudgetBase.model_construct(**values)
+
+
 JUST_PLACED: dict[str, Any] = {
     "status": OrderStatus.PLACED,
     "version": 1,
@@ -225,20 +236,10 @@ _PLACE_ORDER = DriverStatement(
     text(
         "WITH spent AS (UPDATE budgets SET committed_idr = committed_idr + :total_idr"
         " WHERE fiscal_year = :fiscal_year AND opd_code = :opd_code),"
-        f" queued AS ({outbox.ENQUEUE_SQL})"
+        f" queued AS ({outbox.ENQUEUE_SQL}), answered AS ({idempotency.ANSWER_SQL})"
         f" INSERT INTO orders ({', '.join(_PLACED)}) VALUES ({', '.join(':' + c for c in _PLACED)})"
     )
 )
-
-
-async def get_budget(
-    session: Transactional, fiscal_year: int, opd_code: str, *, lock: bool
-) -> BudgetBase | None:
-    """The budget row's values (a read, not an entity of the session: no ORM instance to build);
-    with `lock`, the row locked until the transaction ends: orders against it queue here."""
-    statement = _BUDGET_LOCKED if lock else _BUDGET
-    row = await statement.fetchrow(session, {"fiscal_year": fiscal_year, "opd_code": opd_code})
-    return None if row is None else BudgetBase.model_construct(**row)
 
 
 async def committing_orders(session: AsyncSession, fiscal_year: int, opd_code: str) -> list[Order]:
@@ -294,13 +295,16 @@ async def get_order(session: AsyncSession, order_id: str, *, lock: bool = False)
     return (await session.exec(statement)).first()
 
 
-def placing(event: OrderPlaced) -> tuple[DriverStatement, dict[str, Any]]:
+def placing(
+    event: OrderPlaced, answer: dict[str, object]
+) -> tuple[DriverStatement, dict[str, Any]]:
     """The statement writing the placed order's row, adding its total to its budget's committed
-    spend, and writing its event's outbox row (for `enqueue(..., along=)`: one round trip; the
-    caller holds the budget row's lock). The row is the event's fields and `JUST_PLACED`."""
+    spend, writing its event's outbox row (for `enqueue(..., along=)`) and storing the call's
+    response (`answer`: `idempotency.Answer.parameters`), in one round trip; the caller holds the
+    budget row's lock. The row is the event's fields and `JUST_PLACED`."""
     values = {column: getattr(event, column) for column in _PLACED if column not in JUST_PLACED}
     lines = [line.model_dump(mode="json") for line in event.lines]
-    return _PLACE_ORDER, {**values, **JUST_PLACED, "lines": json.dumps(lines)}  # JSONB as text
+    return _PLACE_ORDER, {**values, **JUST_PLACED, "lines": json.dumps(lines), **answer}
 
 
 async def list_orders(

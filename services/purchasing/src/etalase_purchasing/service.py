@@ -17,7 +17,7 @@ from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory, session_transaction
 from etalase_platform.deps import Page, PageParams
 from etalase_platform.driver import DriverTransaction, Transactional, transaction
-from etalase_platform.idempotency import StoredResponse, run_once
+from etalase_platform.idempotency import Answer, StoredResponse, run_once
 from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Conflict, Forbidden, NotFound
@@ -144,10 +144,13 @@ async def build_order(
     _require_buyer_of(principal, request.opd_code)
     requested = [RequestedLine(line.product_id, line.quantity) for line in request.lines]
     domain.check_distinct_products(requested)
+    # Placing locks the budget row here, with the reads: orders of this OPD and year queue on it.
     facts = await catalog_view.order_facts(
         session,
         [line.product_id for line in requested],
         domain.region_of_opd(request.opd_code),
+        (request.fiscal_year, request.opd_code),
+        lock_budget=lock_budget,
     )
     ranked = {
         category: [found.product_id for found in products]
@@ -160,8 +163,7 @@ async def build_order(
             f"the facts of vendor {draft.vendor_id} are not known yet; retry later",
             rule="vendor_unknown",
         )
-    # Everything else is read; from here on orders of this OPD and year queue on the budget row.
-    budget = await db.get_budget(session, request.fiscal_year, request.opd_code, lock=lock_budget)
+    budget = facts.budget
     if budget is None:
         raise Conflict(
             f"OPD {request.opd_code} has no budget for {request.fiscal_year}",
@@ -194,9 +196,8 @@ async def place_order(
     """Place an order at most once per `Idempotency-Key`. Every statement of it goes to the
     driver, so it runs in the driver's transaction rather than an ORM session's."""
 
-    async def create(begun: DriverTransaction) -> dict[str, Any]:
-        placed = await _place_order(begun, principal, request)
-        return placed.model_dump(mode="json")
+    async def create(begun: DriverTransaction, answer: Answer) -> dict[str, Any]:
+        return await _place_order(begun, principal, request, answer)
 
     return await run_once(
         transaction(engine),
@@ -209,9 +210,10 @@ async def place_order(
 
 
 async def _place_order(
-    begun: DriverTransaction, principal: Principal, request: PlaceOrder
-) -> OrderPublic:
-    """In the transaction that also claims the Idempotency-Key."""
+    begun: DriverTransaction, principal: Principal, request: PlaceOrder, answer: Answer
+) -> dict[str, Any]:
+    """In the transaction that also claims the Idempotency-Key; the response, which it returns,
+    is stored by the order's own statement."""
     built = await build_order(begun, principal, request, lock_budget=True)
     event = built.event
     domain.check_fits_pagu(
@@ -219,7 +221,9 @@ async def _place_order(
         committed_idr=built.committed_idr,
         order_total_idr=event.total_idr,
     )
-    # the order, its total on the budget row and its event in one statement, under the row's lock
+    body = respond(OrderPublic, event, **db.JUST_PLACED).model_dump(mode="json")
+    # the order, its total on the budget row, its event and the key's answer in one statement,
+    # under the row's lock
     await enqueue(
         begun,
         event,
@@ -227,9 +231,9 @@ async def _place_order(
         subject=event.order_id,
         sequence=1,
         time=event.placed_at,
-        along=db.placing(event),
+        along=db.placing(event, answer.parameters(body)),
     )
-    return respond(OrderPublic, event, **db.JUST_PLACED)
+    return body
 
 
 async def check_order(
@@ -283,7 +287,7 @@ async def change_order(
     """A state change at most once per `Idempotency-Key`: a client that lost the answer retries
     and gets the first one (`Idempotent-Replayed: true`), not a 409 for the state it caused."""
 
-    async def change(session: AsyncSession) -> dict[str, Any]:
+    async def change(session: AsyncSession, _answer: Answer) -> dict[str, Any]:
         changed = await _change_order(session, principal, order_id, action, reason)
         return changed.model_dump(mode="json")
 

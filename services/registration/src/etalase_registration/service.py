@@ -24,7 +24,7 @@ from etalase_events.models import (
 from etalase_platform.auth import Principal, Role
 from etalase_platform.db import SessionFactory, session_transaction
 from etalase_platform.deps import Page, PageParams
-from etalase_platform.idempotency import StoredResponse, run_once
+from etalase_platform.idempotency import Answer, StoredResponse, run_once
 from etalase_platform.models import respond
 from etalase_platform.outbox import enqueue
 from etalase_platform.problems import Invalid, NotFound
@@ -55,7 +55,7 @@ async def register_vendor(
     """Register a vendor once; a retry with the same Idempotency-Key gets the first answer."""
     access.require_may_manage(principal, request.region_code)
 
-    async def create(session: AsyncSession) -> dict[str, Any]:
+    async def create(session: AsyncSession, _answer: Answer) -> dict[str, Any]:
         view = await _register(session, principal, request)
         return view.model_dump(mode="json")
 
