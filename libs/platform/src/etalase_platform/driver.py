@@ -66,9 +66,7 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[DriverTransaction]:
     failure is an outage (503), as a session's would be."""
     async with engine.connect() as connection:  # a pool timeout raises here, as a session's does
         raw = await connection.get_raw_connection()
-        begun = DriverTransaction(
-            connection, raw.driver_connection, database_attributes(engine.url)
-        )
+        begun = DriverTransaction(connection, raw.driver_connection, database_attributes(engine))
         try:
             async with begun.driver.transaction():
                 yield begun
@@ -163,7 +161,7 @@ async def _connection_of(session: AsyncSession) -> _Found:
     found = _Found(
         connection,
         raw.driver_connection,
-        database_attributes(connection.engine.url),
+        database_attributes(connection.engine),
         session,
         session.sync_session.get_transaction(),
         raw.dbapi_connection,

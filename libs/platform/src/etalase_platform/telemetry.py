@@ -5,10 +5,10 @@ as a Kafka header, and consumers start their spans as its children, so that one 
 work it causes downstream form one trace.
 """
 
-import functools
 import json
 import time
 import traceback
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from opentelemetry.trace import Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.trace.span import _TRACECONTEXT_MAXIMUM_TRACESTATE_LENGTH
 from opentelemetry.util.types import Attributes, AttributeValue
-from sqlalchemy import URL, event
+from sqlalchemy import URL, Engine, event
 from sqlalchemy.engine.interfaces import ExceptionContext, ExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -307,9 +307,21 @@ _UNSET = Status(StatusCode.UNSET)
 _DB_SCOPE = InstrumentationScope("etalase.db")
 
 
-@functools.cache
-def database_attributes(url: URL) -> Mapping[str, str | int]:
-    """The attributes every statement span on the database of `url` carries."""
+_DATABASES: "weakref.WeakKeyDictionary[Engine, Mapping[str, str | int]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def database_attributes(engine: AsyncEngine) -> Mapping[str, str | int]:
+    """The attributes every statement span on `engine`'s database carries, found once per engine
+    (a cache by URL would hash the URL, rendering it as a string, on every transaction)."""
+    found = _DATABASES.get(engine.sync_engine)
+    if found is None:
+        found = _DATABASES[engine.sync_engine] = _attributes_of(engine.url)
+    return found
+
+
+def _attributes_of(url: URL) -> Mapping[str, str | int]:
     found = {
         "db.name": url.database,
         "db.user": url.username,
@@ -340,7 +352,7 @@ def trace_statements(engine: AsyncEngine) -> None:
     0.4 ms of an order's CPU; a LeanSpan costs a tenth of that. Work outside a sampled span,
     or under `suppress_instrumentation` (the relay's own SQL), gets none. Statements run on the
     driver (`etalase_platform.driver`) get the same span from `statement_span`."""
-    database = database_attributes(engine.url)
+    database = database_attributes(engine)
 
     def started(
         _connection: Any,
