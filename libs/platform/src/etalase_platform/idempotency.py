@@ -7,9 +7,10 @@ with `Idempotent-Replayed: true`.
 written through the ORM, `driver.transaction(engine)` for one whose statements all go to the
 driver (placing an order).
 
-`create` is handed an `Answer`: a creation whose last statement is its own may store the response
-in it, running `ANSWER_SQL` as a CTE with `answer.parameters(body)` (a round trip fewer, while the
-rows it locked are still held); otherwise `run_once` stores it after `create` returns.
+`create` is handed an `Answer`. It may store the response in its own last statement, by running
+`ANSWER_SQL` as a CTE with `answer.parameters(body)`, and must then return that same body (a round
+trip fewer, and the rows it locked held no longer); otherwise `run_once` stores the body after
+`create` returns.
 
 The key row is inserted in the same transaction as the creation. A concurrent request with the same
 key blocks on that row's unique index until the first commits, then reads the stored response; if
@@ -83,7 +84,8 @@ _ANSWER = DriverStatement(text(ANSWER_SQL))
 
 @dataclass
 class Answer:
-    """The response `run_once` is to store for the call's key, handed to `create`."""
+    """Where `run_once` is to store the call's response (its status, the key and its scope),
+    handed to `create`; the body comes with `parameters`."""
 
     status_code: int
     scope: str
@@ -139,6 +141,10 @@ async def _claim(
     if await _CLAIM.fetchrow(begun, {**values, "fp": request_fingerprint}) is not None:
         return None
     existing = await _STORED.fetchrow(begun, values)
+    if existing["status_code"] is None:
+        # only a defect can commit a key without its answer: a create that took
+        # `answer.parameters` into a statement not running ANSWER_SQL
+        raise RuntimeError(f"the Idempotency-Key of {scope} was committed without its answer")
     if existing["fingerprint"] != request_fingerprint:
         raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
     return StoredResponse(existing["status_code"], json.loads(existing["body"]), replayed=True)

@@ -307,9 +307,7 @@ _UNSET = Status(StatusCode.UNSET)
 _DB_SCOPE = InstrumentationScope("etalase.db")
 
 
-_DATABASES: "weakref.WeakKeyDictionary[Engine, Mapping[str, str | int]]" = (
-    weakref.WeakKeyDictionary()
-)
+_DATABASES: weakref.WeakKeyDictionary[Engine, Mapping[str, str | int]] = weakref.WeakKeyDictionary()
 
 
 def database_attributes(engine: AsyncEngine) -> Mapping[str, str | int]:

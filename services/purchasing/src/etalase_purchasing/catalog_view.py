@@ -424,14 +424,19 @@ _RANKING = p3dn_order_by_sql(
 
 # Everything placing an order reads, in one round trip: the requested products ('product'), the
 # best displayed PDN-wajib products of their categories ('alternative', ranked), the facts of
-# their vendors ('vendor'), and on every row the budget the order is placed against (placing
-# locks it here: a round trip fewer than locking it after the reads). One row shape for all
-# three kinds; a kind leaves the others' columns NULL.
+# their vendors ('vendor'), and on every row the `budget_*` columns of the budget the order is
+# placed against. One row shape for the three kinds; a kind leaves the others' columns NULL.
+# Placing locks the budget here, a round trip fewer than locking it after the reads. A CTE runs
+# only as far as its rows are read, so when no requested product is known nothing is locked
+# (and no budget returned): the order is then refused as product_unknown before the budget
+# matters. An order refused after the reads (not displayed, several vendors, vendor unknown)
+# holds the lock until its rollback.
 # On the driver (etalase_platform.driver): SQLAlchemy's execution adds nothing here.
-def _order_facts_sql(budget_lock: str) -> str:
+def _order_facts_sql(*, lock_budget: bool) -> str:
+    lock = " FOR UPDATE" if lock_budget else ""
     return f"""WITH requested AS (
         SELECT * FROM catalog_products WHERE product_id = ANY(CAST(:product_ids AS text[]))
-    ), budget AS ({BUDGET_OF_ORDER_SQL}{budget_lock})
+    ), budget AS ({BUDGET_OF_ORDER_SQL}{lock})
     SELECT facts.*, budget.* FROM (
         SELECT 'product' AS kind, product_id, vendor_id, name, category, catalog, price_idr,
             domestic, tkdn_pct, bmp_pct, tayang, NULL::boolean AS umkk, NULL::boolean AS local,
@@ -458,8 +463,8 @@ def _order_facts_sql(budget_lock: str) -> str:
     ORDER BY kind, category, rank"""
 
 
-_ORDER_FACTS = DriverStatement(text(_order_facts_sql("")))
-_ORDER_FACTS_LOCKING_BUDGET = DriverStatement(text(_order_facts_sql(" FOR UPDATE")))
+_ORDER_FACTS = DriverStatement(text(_order_facts_sql(lock_budget=False)))
+_ORDER_FACTS_LOCKING_BUDGET = DriverStatement(text(_order_facts_sql(lock_budget=True)))
 
 
 @dataclass(frozen=True)
@@ -472,7 +477,7 @@ class OrderFacts:
     products: dict[str, KnownProduct]
     alternatives: dict[str, list[Alternative]]
     vendors: dict[str, tuple[VendorFacts, VendorFacts]]
-    budget: BudgetBase | None = None
+    budget: BudgetBase | None
 
     def vendor(self, vendor_id: str) -> tuple[VendorFacts, VendorFacts]:
         return self.vendors.get(vendor_id, (VendorFacts(), VendorFacts()))

@@ -144,7 +144,8 @@ async def build_order(
     _require_buyer_of(principal, request.opd_code)
     requested = [RequestedLine(line.product_id, line.quantity) for line in request.lines]
     domain.check_distinct_products(requested)
-    # Placing locks the budget row here, with the reads: orders of this OPD and year queue on it.
+    # Placing locks the budget row here, with the reads (when a product is known: see
+    # catalog_view._order_facts_sql): orders of this OPD and year queue on it.
     facts = await catalog_view.order_facts(
         session,
         [line.product_id for line in requested],
