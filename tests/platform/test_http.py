@@ -9,7 +9,7 @@ from etalase_platform.auth import CurrentPrincipal, Role
 from etalase_platform.db import create_engine, session_transaction
 from etalase_platform.deps import IdempotencyKey, Paging, Sessions
 from etalase_platform.http import create_app
-from etalase_platform.idempotency import Answer, respond, run_once
+from etalase_platform.idempotency import ANSWER_SQL, Answer, respond, run_once
 from etalase_platform.problems import Conflict
 from etalase_platform.runtime import ServiceRuntime
 from etalase_platform.settings import ServiceSettings
@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.helpers import DatabaseFactory, Infra, bearer, serve, unique
-from tests.platform.support import MIGRATIONS
+from tests.platform.support import MIGRATIONS, recorded_spans
 
 pytestmark = pytest.mark.infra
 
@@ -53,6 +53,35 @@ def _router() -> APIRouter:
                 {"n": thing.name},
             )
             return {"id": row.scalar_one(), "name": thing.name}
+
+        stored = await run_once(
+            session_transaction(sessions),
+            key=key,
+            scope=f"things:{principal.sub}",
+            request=thing,
+            create=create,
+        )
+        return respond(stored)
+
+    @router.post("/things/answered", status_code=201)
+    async def create_thing_answering(
+        thing: Annotated[Thing, Body()],
+        principal: CurrentPrincipal,
+        sessions: Sessions,
+        key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        """A creation whose own statement stores the key's answer (as placing an order does)."""
+
+        async def create(session: AsyncSession, answer: Answer) -> dict[str, Any]:
+            body = {"name": thing.name, "size": thing.size}
+            await session.execute(
+                text(
+                    f"WITH answered AS ({ANSWER_SQL}) INSERT INTO effects"
+                    " (event_id, subject, sequence) VALUES (:n, 'thing', 1)"
+                ),
+                {"n": thing.name, **answer.parameters(body)},
+            )
+            return body
 
         stored = await run_once(
             session_transaction(sessions),
@@ -165,6 +194,30 @@ async def test_an_idempotency_key_replays_the_first_response(client: httpx.Async
     assert again.headers["Idempotent-Replayed"] == "true"
     other = await client.post("/things", json={**body, "size": 3}, headers={**ADMIN, **key})
     assert other.status_code == 422  # the same key for a different request
+
+
+async def test_a_creation_storing_its_own_answer_is_replayed_without_a_statement_more(
+    client: httpx.AsyncClient,
+) -> None:
+    exporter = recorded_spans()
+    key = {"Idempotency-Key": unique("k-")}
+    body = {"name": unique("thing-"), "size": 2}
+    first = await client.post("/things/answered", json=body, headers={**ADMIN, **key})
+    again = await client.post("/things/answered", json=body, headers={**ADMIN, **key})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json() == again.json() == body
+    assert again.headers["Idempotent-Replayed"] == "true"
+    statements = [
+        str((span.attributes or {})["db.statement"])
+        for span in exporter.get_finished_spans()
+        if "db.statement" in (span.attributes or {})
+    ]
+    # the creation's statement stored the answer: run_once ran no UPDATE of its own
+    assert [s for s in statements if s.startswith("UPDATE idempotency_keys")] == []
+    assert len([s for s in statements if "INTO effects" in s]) == 1
+    # without a key, nothing is stored and the creation still runs
+    keyless = await client.post("/things/answered", json={**body, "name": unique()}, headers=ADMIN)
+    assert keyless.status_code == 201
 
 
 async def test_concurrent_retries_with_one_key_create_once(client: httpx.AsyncClient) -> None:
